@@ -1,0 +1,180 @@
+#include "text.hpp"
+
+#include <cctype>
+#include <limits>
+
+namespace vifwall {
+
+std::string clean_text(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == '\r')
+      continue;
+    if (static_cast<unsigned char>(c) == 0xC2 && i + 1 < raw.size() &&
+        static_cast<unsigned char>(raw[i + 1]) == 0xA0) {
+      out.push_back(' ');
+      ++i;
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<Line> split_lines(std::string_view text) {
+  std::vector<Line> lines;
+  std::size_t number = 1;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos)
+      end = text.size();
+    lines.push_back(Line{text.substr(start, end - start), number++});
+    start = end + 1;
+  }
+  return lines;
+}
+
+static bool is_blank_char(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+std::vector<std::string_view> split_blanks(std::string_view s) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_blank_char(s[i]))
+      ++i;
+    std::size_t start = i;
+    while (i < s.size() && !is_blank_char(s[i]))
+      ++i;
+    if (i > start)
+      words.push_back(s.substr(start, i - start));
+  }
+  return words;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank_char(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && (is_blank_char(s.back()) || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool is_blank(std::string_view s) { return trim(s).empty(); }
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || s.size() > 20)
+    return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+      return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+std::optional<std::int64_t> parse_i64(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && s.front() == '-') {
+    negative = true;
+    s.remove_prefix(1);
+  }
+  auto magnitude = parse_u64(s);
+  if (!magnitude)
+    return std::nullopt;
+  constexpr auto max = static_cast<std::uint64_t>(
+      std::numeric_limits<std::int64_t>::max());
+  if (*magnitude > max + (negative ? 1 : 0))
+    return std::nullopt;
+  if (negative)
+    return static_cast<std::int64_t>(0 - *magnitude);
+  return static_cast<std::int64_t>(*magnitude);
+}
+
+std::optional<std::string> normalize_mac(std::string_view s) {
+  static const char *hex = "0123456789abcdef";
+  std::string out;
+  int octets = 0;
+  std::size_t i = 0;
+  while (true) {
+    unsigned value = 0;
+    int digits = 0;
+    while (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      if (++digits > 2)
+        return std::nullopt;
+      const char c =
+          static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+      value = value * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10);
+      ++i;
+    }
+    if (digits == 0)
+      return std::nullopt;
+    if (!out.empty())
+      out.push_back(':');
+    out.push_back(hex[value >> 4]);
+    out.push_back(hex[value & 15]);
+    ++octets;
+    if (i == s.size())
+      break;
+    if (octets == 6 || (s[i] != ':' && s[i] != '-'))
+      return std::nullopt;
+    ++i;
+  }
+  if (octets != 6)
+    return std::nullopt;
+  return out;
+}
+
+std::string quote_for_error(std::string_view s, std::size_t max) {
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (char c : s) {
+    if (shown++ == max) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      static const char *hex = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else
+      out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char &c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+} // namespace vifwall

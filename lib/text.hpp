@@ -1,0 +1,51 @@
+// Small text helpers every parser uses: one notion of a line, of whitespace and
+// of a number, so that CRLF, non-breaking spaces and tabs are handled the same
+// way in every format.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vifwall {
+
+// Copies `raw` with pasted-text damage undone: every UTF-8 non-breaking space
+// (C2 A0) becomes a plain space and every CR is dropped (CRLF line ends, stray
+// CRs from progress bars).  Parsers call this first.
+std::string clean_text(std::string_view raw);
+
+struct Line {
+  std::string_view text; // without the trailing newline
+  std::size_t number;    // 1-based
+};
+
+// Splits into lines on '\n'.  A final line without '\n' is kept; the empty
+// string after a trailing '\n' is not.
+std::vector<Line> split_lines(std::string_view text);
+
+// Splits on runs of blanks (space, tab, vertical tab, form feed).
+std::vector<std::string_view> split_blanks(std::string_view s);
+
+std::string_view trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+bool is_blank(std::string_view s);
+
+// Whole-string unsigned decimal; no sign, no blanks; fails on overflow.
+std::optional<std::uint64_t> parse_u64(std::string_view s);
+// Whole-string signed decimal ("-1" allowed).
+std::optional<std::int64_t> parse_i64(std::string_view s);
+
+// Any MAC spelling we meet (upper/lower case, no leading zeros as ebtables
+// prints them, '-' separators) -> "06:f8:c8:00:00:09".  nullopt if not 6 octets.
+std::optional<std::string> normalize_mac(std::string_view s);
+
+// For error messages: the offending text, shortened and with control
+// characters made visible, in double quotes.
+std::string quote_for_error(std::string_view s, std::size_t max = 60);
+
+std::string to_lower(std::string_view s);
+
+} // namespace vifwall

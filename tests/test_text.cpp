@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "text.hpp"
+
+using namespace vifwall;
+
+TEST_CASE("clean_text turns non-breaking spaces into spaces and drops CR", "[text]") {
+  CHECK(clean_text("a\xC2\xA0" "b\r\nc\r") == "a b\nc");
+  CHECK(clean_text("\xC2") == "\xC2"); // a lone lead byte is left alone
+}
+
+TEST_CASE("split_lines numbers lines from 1 and keeps a last unterminated line", "[text]") {
+  auto lines = split_lines("a\n\nb");
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].text == "a");
+  CHECK(lines[1].text.empty());
+  CHECK(lines[2].number == 3);
+  CHECK(split_lines("a\n").size() == 1);
+  CHECK(split_lines("").empty());
+}
+
+TEST_CASE("split_blanks splits on spaces and tabs", "[text]") {
+  auto words = split_blanks("\txapi0\t\t8000.fe  no\t\tvif0.0 ");
+  REQUIRE(words.size() == 4);
+  CHECK(words[3] == "vif0.0");
+}
+
+TEST_CASE("parse_u64 and parse_i64 take whole numbers only", "[text]") {
+  CHECK(parse_u64("18446744073709551615") == 18446744073709551615ULL);
+  CHECK_FALSE(parse_u64("18446744073709551616"));
+  CHECK_FALSE(parse_u64("12a"));
+  CHECK_FALSE(parse_u64(""));
+  CHECK_FALSE(parse_u64("-1"));
+  CHECK(parse_i64("-1") == -1);
+  CHECK_FALSE(parse_i64("-"));
+}
+
+TEST_CASE("normalize_mac accepts every spelling of a MAC", "[text]") {
+  CHECK(normalize_mac("6:f8:c8:0:0:9") == "06:f8:c8:00:00:09");
+  CHECK(normalize_mac("FE:FF:FF:FF:FF:FF") == "fe:ff:ff:ff:ff:ff");
+  CHECK(normalize_mac("d4-ae-52-bc-e6-51") == "d4:ae:52:bc:e6:51");
+  CHECK_FALSE(normalize_mac("06:f8:c8:00:00"));
+  CHECK_FALSE(normalize_mac("06:f8:c8:00:00:09:01"));
+  CHECK_FALSE(normalize_mac("06:f8:c8:00:00:0g"));
+  CHECK_FALSE(normalize_mac("006:f8:c8:00:00:09"));
+  CHECK_FALSE(normalize_mac(""));
+}
+
+TEST_CASE("quote_for_error shows control characters", "[text]") {
+  CHECK(quote_for_error("a\nb\"") == "\"a\\nb\\\"\"");
+  CHECK(quote_for_error(std::string(100, 'x'), 5) == "\"xxxxx...\"");
+}
