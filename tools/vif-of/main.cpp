@@ -1,1 +1,257 @@
-int main() { return 0; }
+// vif-of: which interfaces and bridges does a VM use, and which VM owns an
+// interface, MAC or IP.  This file only wires the command line to lib/.
+#include <cstdio>
+
+#include "cli_common.hpp"
+#include "exec.hpp"
+#include "host_inputs.hpp"
+#include "host_print.hpp"
+#include "name_cache.hpp"
+#include "parse_xe.hpp"
+#include "vif_query.hpp"
+
+using namespace vifwall;
+
+namespace {
+
+const char *const kProg = "vif-of";
+
+struct Options {
+  VifQuery query;
+  bool json = false;
+  bool pretty = false;
+  TableOptions table;
+  std::string from_dir;
+  std::string vm_list_file, vif_list_file, links_file, bridges_file;
+  std::string xe;
+  double timeout_seconds = 10;
+  std::string capture_dir;
+  bool list_vms = false;
+  int cache_ttl = 30;
+};
+
+bool any_file_input(const Options &o) {
+  return !o.from_dir.empty() || !o.vm_list_file.empty() || !o.links_file.empty() ||
+         !o.bridges_file.empty() || !o.vif_list_file.empty();
+}
+
+Result<InputText> file_text(const std::string &path, const std::string &name) {
+  auto text = read_input_file(path);
+  if (!text)
+    return tl::unexpected(text.error());
+  return InputText{std::move(*text), path == "-" ? "<stdin>" : path, name};
+}
+
+// --from DIR, then single files on top (a file given by name wins).
+Result<HostTexts> captured_texts(const Options &o) {
+  HostTexts texts;
+  if (!o.from_dir.empty()) {
+    auto from = read_snapshot_dir(o.from_dir);
+    if (!from)
+      return tl::unexpected(from.error());
+    texts = std::move(*from);
+  } else if (o.vm_list_file.empty() || o.links_file.empty()) {
+    return fail("without --from DIR, both --xe-vm-list FILE and --links FILE are needed");
+  }
+  struct Override {
+    const std::string &path;
+    const char *name;
+    std::function<void(InputText)> set;
+  };
+  const Override overrides[] = {
+      {o.vm_list_file, "xe-vm-list", [&](InputText t) { texts.vm_list = std::move(t); }},
+      {o.vif_list_file, "xe-vif-list", [&](InputText t) { texts.vif_list = std::move(t); }},
+      {o.links_file, "links", [&](InputText t) { texts.links = std::move(t); }},
+      {o.bridges_file, "bridges", [&](InputText t) { texts.bridges = std::move(t); }},
+  };
+  for (const auto &override : overrides) {
+    if (override.path.empty())
+      continue;
+    auto text = file_text(override.path, override.name);
+    if (!text)
+      return tl::unexpected(text.error());
+    override.set(std::move(*text));
+  }
+  return texts;
+}
+
+LiveOptions live_options(const Options &o) {
+  LiveOptions live;
+  live.xe = o.xe;
+  live.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000));
+  return live;
+}
+
+// Hidden --list-vms for bash completion: cached names, refreshed at most
+// every --cache-ttl seconds with a short xe timeout; a stale list beats a
+// TAB that hangs.
+int list_vm_names(const Options &o) {
+  std::vector<std::string> names;
+  if (any_file_input(o)) {
+    auto texts = captured_texts(o);
+    if (!texts)
+      return cli::kUsage;
+    auto vms = parse_xe_vm_list(texts->vm_list.text, texts->vm_list.source);
+    if (!vms)
+      return cli::kUsage;
+    for (const auto &vm : *vms)
+      names.push_back(vm.name_label);
+  } else {
+    const std::string path = default_name_cache_path();
+    auto cached = read_name_cache(path);
+    if (cached && cached->age.count() < o.cache_ttl) {
+      names = cached->names;
+    } else {
+      auto xe = find_xe(o.xe);
+      auto runner = make_process_runner();
+      std::optional<std::vector<std::string>> fresh;
+      if (xe) {
+        Command command{{*xe, "vm-list", "params=name-label", "--minimal"}};
+        command.timeout = std::chrono::seconds(2);
+        if (auto output = run_checked(*runner, command))
+          if (auto parsed = parse_xe_minimal(output->out, "xe vm-list --minimal"))
+            fresh = std::move(*parsed);
+      }
+      if (fresh) {
+        names = *fresh;
+        write_name_cache(path, names);
+      } else if (cached) {
+        names = cached->names;
+      }
+    }
+  }
+  std::string out;
+  for (const auto &name : names)
+    out += name + "\n";
+  cli::write_stdout(out);
+  return cli::kOk;
+}
+
+int vif_of(const Options &o) {
+  if (o.list_vms)
+    return list_vm_names(o);
+  const bool selecting = o.query.all || !o.query.vms.empty() || !o.query.domids.empty() ||
+                         !o.query.ifaces.empty() || !o.query.macs.empty() ||
+                         !o.query.ips.empty() || !o.query.bridges.empty();
+  if (!selecting && o.capture_dir.empty()) {
+    cli::print_error(kProg, "nothing to look up: name a VM, or use --all, --domid, --iface, "
+                            "--mac, --ip, --bridge or --capture DIR");
+    return cli::kUsage;
+  }
+
+  Result<HostTexts> texts = fail("");
+  if (any_file_input(o)) {
+    if (!o.capture_dir.empty()) {
+      cli::print_error(kProg, "--capture reads the live host; it cannot be combined with --from "
+                              "or input files");
+      return cli::kUsage;
+    }
+    texts = captured_texts(o);
+  } else {
+    auto runner = make_process_runner();
+    texts = read_live(*runner, live_options(o));
+  }
+  if (!texts) {
+    cli::print_error(kProg, texts.error());
+    return cli::kUsage;
+  }
+
+  if (!o.capture_dir.empty()) {
+    std::vector<InputText> files{texts->vm_list, texts->links};
+    if (texts->vif_list)
+      files.push_back(*texts->vif_list);
+    if (texts->bridges)
+      files.push_back(*texts->bridges);
+    auto written = write_snapshot(o.capture_dir, files);
+    if (!written) {
+      cli::print_error(kProg, written.error());
+      return cli::kUsage;
+    }
+    for (const auto &path : *written)
+      std::fprintf(stderr, "%s: wrote %s\n", kProg, path.c_str());
+    if (!selecting)
+      return cli::kOk;
+  }
+
+  auto inputs = parse_host_texts(*texts);
+  if (!inputs) {
+    cli::print_error(kProg, inputs.error());
+    return cli::kUsage;
+  }
+  const HostMap host = join_host(std::move(*inputs));
+  for (const auto &warning : host.warnings)
+    cli::print_warning(kProg, warning);
+
+  auto answer = run_query(host, o.query);
+  if (!answer) {
+    cli::print_error(kProg, answer.error());
+    return cli::kUsage;
+  }
+  for (const auto &message : answer->not_found)
+    cli::print_error(kProg, message);
+
+  if (o.json) {
+    cli::write_stdout(render_vif_json(answer->selection, o.pretty));
+  } else if (!answer->selection.rows.empty()) {
+    cli::write_stdout(render_vif_table(answer->selection, o.table));
+  }
+  return answer->not_found.empty() ? cli::kOk : cli::kNotFound;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  CLI::App app{"Map Xen VMs to their virtual interfaces and bridges, and interfaces, MACs "
+               "and IPs back to VMs.",
+               kProg};
+  cli::add_version(app, kProg);
+  app.footer("Exit status: 0 found, 1 not found, 2 usage or input error.  See vif-of(8).");
+
+  app.add_option("vm", o.query.vms, "VM name-label, uuid, or unique uuid prefix")
+      ->type_name("VM");
+  auto *select = app.add_option_group("Selection");
+  select->add_flag("-a,--all", o.query.all, "Every VM, and orphan interfaces");
+  select->add_option("-d,--domid", o.query.domids, "VM by Xen domain id")
+      ->type_name("N")
+      ->check(CLI::Range(0, 32767));
+  select->add_option("-i,--iface", o.query.ifaces, "Which VM owns this interface")
+      ->type_name("NAME");
+  select->add_option("-m,--mac", o.query.macs, "Which VM has this guest MAC")->type_name("MAC");
+  select->add_option("--ip", o.query.ips, "Which VM reports this IP (guest metrics)")
+      ->type_name("IP");
+  select->add_option("-b,--bridge", o.query.bridges, "What is on this bridge")
+      ->type_name("BR");
+
+  auto *output = app.add_option_group("Output");
+  auto *json = output->add_flag("-j,--json", o.json, "JSON instead of the table");
+  output->add_flag("-p,--pretty", o.pretty, "Indent the JSON")->needs(json);
+  output->add_flag("-x,--exact", o.table.exact, "Exact counters instead of 2.4k / 244K");
+  output->add_flag("-w,--wide", o.table.wide, "Never shorten VM names");
+
+  auto *input = app.add_option_group("Input");
+  input->add_option("-f,--from", o.from_dir, "Read a snapshot directory instead of the live host")
+      ->type_name("DIR");
+  input->add_option("--xe-vm-list", o.vm_list_file, "Output of xe vm-list ('-' for stdin)")
+      ->type_name("FILE");
+  input->add_option("--xe-vif-list", o.vif_list_file, "Output of xe vif-list (guest MACs)")
+      ->type_name("FILE");
+  input->add_option("--links", o.links_file, "Output of ip [-s] link, ip -o link, ip -j link or ifconfig")
+      ->type_name("FILE");
+  input->add_option("--bridges", o.bridges_file, "Output of brctl show or bridge link")
+      ->type_name("FILE");
+  input->add_option("--xe", o.xe, "Path of xe (default: PATH, then /opt/xensource/bin)")
+      ->type_name("PATH")
+      ->envname("VIFWALL_XE");
+  input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
+      ->type_name("SECS")
+      ->check(CLI::Range(0.1, 3600.0));
+  input->add_option("--capture", o.capture_dir, "Save the live host's outputs as a snapshot in DIR")
+      ->type_name("DIR");
+
+  // For bash completion only.
+  app.add_flag("--list-vms", o.list_vms)->group("");
+  app.add_option("--cache-ttl", o.cache_ttl)->group("");
+
+  return cli::run(app, argc, argv, [&] { return vif_of(o); });
+}

@@ -1,0 +1,284 @@
+#include "host_inputs.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse_brctl.hpp"
+#include "parse_ifconfig.hpp"
+#include "parse_ip_json.hpp"
+#include "parse_ip_link.hpp"
+#include "parse_xe.hpp"
+#include "text.hpp"
+
+namespace vifwall {
+
+const std::vector<std::string> kLinkSnapshotNames = {
+    "ip-j-s-link.json", "ip-s-s-link", "ip-s-link", "ip-d-link", "ip-link", "ip-o-link",
+    "ip-j-link.json",   "ifconfig-a", "ifconfig"};
+const std::vector<std::string> kBridgeSnapshotNames = {"brctl-show", "bridge-link"};
+
+Result<std::vector<Link>> parse_links(const std::string &text, const std::string &source) {
+  if (looks_like_json_array(text))
+    return parse_ip_link_json(text, source);
+  if (looks_like_ip_link(text))
+    return parse_ip_link(text, source);
+  if (looks_like_ifconfig(text))
+    return parse_ifconfig(text, source);
+  if (is_blank(clean_text(text)))
+    return std::vector<Link>{};
+  std::size_t line = 1;
+  for (const auto &l : split_lines(clean_text(text)))
+    if (!is_blank(l.text)) {
+      line = l.number;
+      break;
+    }
+  return fail(source, line,
+              "expected interface listings from `ip link`, `ip -s link`, `ip -o link`, "
+              "`ip -j link` or `ifconfig`, got something else");
+}
+
+Result<std::vector<Bridge>> parse_bridges(const std::string &text, const std::string &source) {
+  if (looks_like_bridge_link(text))
+    return parse_bridge_link(text, source);
+  return parse_brctl_show(text, source);
+}
+
+Result<HostInputs> parse_host_texts(const HostTexts &texts) {
+  HostInputs inputs;
+  auto vms = parse_xe_vm_list(texts.vm_list.text, texts.vm_list.source);
+  if (!vms)
+    return tl::unexpected(vms.error());
+  inputs.vms = std::move(*vms);
+  if (texts.vif_list) {
+    auto vifs = parse_xe_vif_list(texts.vif_list->text, texts.vif_list->source);
+    if (!vifs)
+      return tl::unexpected(vifs.error());
+    inputs.xe_vifs = std::move(*vifs);
+  }
+  auto links = parse_links(texts.links.text, texts.links.source);
+  if (!links)
+    return tl::unexpected(links.error());
+  inputs.links = std::move(*links);
+  if (texts.bridges) {
+    auto bridges = parse_bridges(texts.bridges->text, texts.bridges->source);
+    if (!bridges)
+      return tl::unexpected(bridges.error());
+    inputs.bridges = std::move(*bridges);
+  }
+  return inputs;
+}
+
+Result<std::string> read_input_file(const std::string &path) {
+  constexpr std::size_t kMaxInput = 256u << 20;
+  const bool is_stdin = path == "-";
+  const int fd = is_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(path, 0, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st;
+  if (!is_stdin && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(path, 0, "is a directory, expected a file");
+  }
+  std::string data;
+  char buffer[65536];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      const int saved = errno;
+      if (!is_stdin)
+        ::close(fd);
+      return fail(path, 0, std::string("cannot read: ") + std::strerror(saved));
+    }
+    if (n == 0)
+      break;
+    data.append(buffer, static_cast<std::size_t>(n));
+    if (data.size() > kMaxInput) {
+      if (!is_stdin)
+        ::close(fd);
+      return fail(path, 0, "larger than 256 MiB; refusing to read it");
+    }
+  }
+  if (!is_stdin)
+    ::close(fd);
+  return data;
+}
+
+namespace {
+
+bool file_exists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// DIR/NAME or DIR/NAME.txt, whichever exists.
+std::optional<std::string> snapshot_file(const std::string &dir, const std::string &name) {
+  for (const auto &candidate : {dir + "/" + name, dir + "/" + name + ".txt"})
+    if (file_exists(candidate))
+      return candidate;
+  return std::nullopt;
+}
+
+Result<InputText> read_named(const std::string &path, const std::string &name) {
+  auto text = read_input_file(path);
+  if (!text)
+    return tl::unexpected(text.error());
+  return InputText{std::move(*text), path, name};
+}
+
+std::string names_list(const std::vector<std::string> &names) {
+  std::string out;
+  for (const auto &name : names)
+    out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+} // namespace
+
+Result<HostTexts> read_snapshot_dir(const std::string &dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(dir, 0, "not a snapshot directory (it does not exist or is not a directory)");
+  HostTexts texts;
+  auto vm_list = snapshot_file(dir, "xe-vm-list");
+  if (!vm_list)
+    return fail(dir, 0, "snapshot has no xe-vm-list (the output of `xe vm-list "
+                        "params=uuid,name-label,power-state,dom-id`)");
+  auto vms = read_named(*vm_list, "xe-vm-list");
+  if (!vms)
+    return tl::unexpected(vms.error());
+  texts.vm_list = std::move(*vms);
+  if (auto vif_list = snapshot_file(dir, "xe-vif-list")) {
+    auto vifs = read_named(*vif_list, "xe-vif-list");
+    if (!vifs)
+      return tl::unexpected(vifs.error());
+    texts.vif_list = std::move(*vifs);
+  }
+  bool have_links = false;
+  for (const auto &name : kLinkSnapshotNames) {
+    if (auto path = snapshot_file(dir, name)) {
+      auto links = read_named(*path, name);
+      if (!links)
+        return tl::unexpected(links.error());
+      texts.links = std::move(*links);
+      have_links = true;
+      break;
+    }
+  }
+  if (!have_links)
+    return fail(dir, 0, "snapshot has no interface listing; expected one of " +
+                            names_list(kLinkSnapshotNames));
+  for (const auto &name : kBridgeSnapshotNames) {
+    if (auto path = snapshot_file(dir, name)) {
+      auto bridges = read_named(*path, name);
+      if (!bridges)
+        return tl::unexpected(bridges.error());
+      texts.bridges = std::move(*bridges);
+      break;
+    }
+  }
+  return texts;
+}
+
+Result<std::string> find_xe(const std::string &explicit_path) {
+  if (!explicit_path.empty()) {
+    if (auto found = find_program(explicit_path))
+      return *found;
+    return fail("--xe", 0, quote_for_error(explicit_path) + " is not an executable file");
+  }
+  if (auto found = find_program("xe", {"/opt/xensource/bin", "/usr/sbin", "/usr/bin"}))
+    return *found;
+  return fail("xe not found in PATH or /opt/xensource/bin; give --xe PATH, or read a "
+              "snapshot with --from DIR");
+}
+
+namespace {
+
+Result<InputText> run_for_text(CommandRunner &runner, std::vector<std::string> argv,
+                               const LiveOptions &options, std::string display,
+                               std::string file_name) {
+  Command command{std::move(argv)};
+  command.timeout = options.timeout;
+  auto output = run_checked(runner, command);
+  if (!output)
+    return tl::unexpected(output.error());
+  return InputText{std::move(output->out), std::move(display), std::move(file_name)};
+}
+
+} // namespace
+
+Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
+  auto xe = find_xe(options.xe);
+  if (!xe)
+    return tl::unexpected(xe.error());
+  HostTexts texts;
+  auto vms = run_for_text(runner,
+                          {*xe, "vm-list", "params=uuid,name-label,power-state,dom-id,networks"},
+                          options, "xe vm-list", "xe-vm-list");
+  if (!vms)
+    return tl::unexpected(vms.error());
+  texts.vm_list = std::move(*vms);
+  auto vifs = run_for_text(runner,
+                           {*xe, "vif-list",
+                            "params=uuid,vm-uuid,vm-name-label,device,MAC,MTU,network-uuid,"
+                            "network-name-label"},
+                           options, "xe vif-list", "xe-vif-list");
+  if (!vifs)
+    return tl::unexpected(vifs.error());
+  texts.vif_list = std::move(*vifs);
+
+  // CentOS 7's ip has no -j; `ip -s link` works on every dom0 generation.
+  std::optional<Result<InputText>> links;
+  if (auto ip = find_program("ip"))
+    links = run_for_text(runner, {*ip, "-s", "link"}, options, "ip -s link", "ip-s-link");
+  else if (auto ifconfig = find_program("ifconfig"))
+    links = run_for_text(runner, {*ifconfig, "-a"}, options, "ifconfig -a", "ifconfig");
+  else
+    return fail("neither `ip` nor `ifconfig` found in PATH, /usr/sbin or /sbin");
+  if (!*links)
+    return tl::unexpected(links->error());
+  texts.links = std::move(**links);
+
+  if (auto brctl = find_program("brctl")) {
+    auto bridges = run_for_text(runner, {*brctl, "show"}, options, "brctl show", "brctl-show");
+    if (!bridges)
+      return tl::unexpected(bridges.error());
+    texts.bridges = std::move(*bridges);
+  } else if (auto bridge = find_program("bridge")) {
+    auto bridges = run_for_text(runner, {*bridge, "link"}, options, "bridge link", "bridge-link");
+    if (!bridges)
+      return tl::unexpected(bridges.error());
+    texts.bridges = std::move(*bridges);
+  }
+  return texts;
+}
+
+Result<std::vector<std::string>> write_snapshot(const std::string &dir,
+                                                const std::vector<InputText> &texts) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(dir, 0, std::string("cannot create directory: ") + std::strerror(errno));
+  std::vector<std::string> written;
+  for (const auto &text : texts) {
+    const std::string path = dir + "/" + text.file_name;
+    const std::string temp = path + ".tmp." + std::to_string(::getpid());
+    FILE *file = std::fopen(temp.c_str(), "wb");
+    if (!file)
+      return fail(temp, 0, std::string("cannot write: ") + std::strerror(errno));
+    const bool ok = std::fwrite(text.text.data(), 1, text.text.size(), file) == text.text.size();
+    const bool closed = std::fclose(file) == 0;
+    if (!ok || !closed || std::rename(temp.c_str(), path.c_str()) != 0) {
+      const int saved = errno;
+      std::remove(temp.c_str());
+      return fail(path, 0, std::string("cannot write: ") + std::strerror(saved));
+    }
+    written.push_back(path);
+  }
+  return written;
+}
+
+} // namespace vifwall
