@@ -1,0 +1,53 @@
+// Which netfilter tools to run on this host.  dom0 (CentOS 7) has iptables
+// 1.4.21 legacy, ebtables 2.0.10 and arptables 0.0.x, all legacy; a Debian 12
+// test rig points `iptables`, `ebtables` and `arptables` at the nft variants
+// by default, where legacy ebtables may not work on the kernel at all and
+// arptables-nft has no FORWARD chain.  So each family is probed, not assumed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "exec.hpp"
+
+namespace vifwall {
+
+enum class Variant { legacy, nft };
+const char *to_string(Variant variant);
+
+struct IptablesTools {
+  std::string save;     // iptables-save / iptables-legacy-save / iptables-nft-save
+  std::string restore;
+  Variant variant = Variant::legacy;
+  std::string version;  // "1.8.9"
+};
+
+struct EbtablesTools {
+  std::string ebtables;
+  std::string save;
+  std::string restore;
+  Variant variant = Variant::legacy;
+};
+
+struct ArptablesTools {
+  std::string arptables;
+  Variant variant = Variant::legacy;
+};
+
+struct NetfilterTools {
+  IptablesTools iptables;
+  EbtablesTools ebtables;
+  std::optional<ArptablesTools> arptables; // nullopt: no variant with FORWARD
+  std::string ipset;
+};
+
+// Which iptables to use: the one `iptables` points to (auto), or a variant.
+enum class IptablesChoice { automatic, legacy, nft };
+
+// Probes with read-only commands (`-V`, `-L`).  Fails, naming every missing
+// or broken tool, when iptables, ebtables or ipset is unusable; arptables is
+// optional here (callers that need it say so).
+Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesChoice choice);
+
+} // namespace vifwall
