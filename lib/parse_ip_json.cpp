@@ -1,0 +1,277 @@
+#include "parse_ip_json.hpp"
+
+#include <climits>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "text.hpp"
+
+namespace vifwall {
+
+namespace {
+
+using nlohmann::json;
+
+// "string "1500"", "number 1.5", "array [...]": what a wrong value was.
+std::string describe(const json &value) {
+  if (value.is_string())
+    return "string " + quote_for_error(value.get_ref<const std::string &>());
+  std::string dump = value.dump();
+  if (dump.size() > 60)
+    dump = dump.substr(0, 60) + "...";
+  return std::string(value.type_name()) + " " + dump;
+}
+
+// Reads the keys of one array element; every error names the element.
+class ElementReader {
+public:
+  ElementReader(const json &object, const std::string &source,
+                std::size_t index)
+      : object_(object), source_(source), index_(index) {}
+
+  tl::unexpected<Error> wrong(const std::string &key, const std::string &what,
+                              const json &got) const {
+    return fail(source_, 0,
+                where() + "expected " + quote_for_error(key) + " to be " +
+                    what + ", got " + describe(got));
+  }
+
+  tl::unexpected<Error> missing(const std::string &key,
+                                const std::string &what) const {
+    return fail(source_, 0,
+                where() + "expected " + quote_for_error(key) + " (" + what +
+                    "), got nothing");
+  }
+
+  // nullptr when the key is missing or null: both mean "not printed".
+  const json *find(const json &object, const char *key) const {
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null())
+      return nullptr;
+    return &*it;
+  }
+
+  Result<std::optional<std::string>> string(const json &object,
+                                            const char *key) const {
+    const json *value = find(object, key);
+    if (value == nullptr)
+      return std::optional<std::string>();
+    if (!value->is_string())
+      return wrong(key, "a string", *value);
+    return std::optional<std::string>(value->get<std::string>());
+  }
+
+  Result<std::optional<std::uint64_t>> unsigned_number(const json &object,
+                                                       const char *key,
+                                                       std::uint64_t max) const {
+    const json *value = find(object, key);
+    if (value == nullptr)
+      return std::optional<std::uint64_t>();
+    // nlohmann stores every non-negative integer as number_unsigned.
+    if (!value->is_number_unsigned() || value->get<std::uint64_t>() > max)
+      return wrong(key,
+                   "an integer from 0 to " + std::to_string(max), *value);
+    return std::optional<std::uint64_t>(value->get<std::uint64_t>());
+  }
+
+  const json &object() const { return object_; }
+  void set_name(const std::string &name) { name_ = name; }
+
+private:
+  std::string where() const {
+    std::string out = "element " + std::to_string(index_);
+    if (!name_.empty())
+      out += " (" + quote_for_error(name_) + ")";
+    return out + ": ";
+  }
+
+  const json &object_;
+  const std::string &source_;
+  std::size_t index_;
+  std::string name_;
+};
+
+// rx/tx of `stats64` (or `stats`): the four counters the model keeps; the
+// other keys (multicast, -s -s error counters) are not needed.
+Result<Counters> read_counters(const ElementReader &reader,
+                               const json &stats, const char *direction) {
+  Counters counters;
+  const json *side = reader.find(stats, direction);
+  if (side == nullptr)
+    return counters;
+  if (!side->is_object())
+    return reader.wrong(direction, "an object", *side);
+  constexpr std::uint64_t any = UINT64_MAX;
+  struct Field {
+    const char *key;
+    std::optional<std::uint64_t> Counters::*member;
+  };
+  static const Field fields[] = {{"bytes", &Counters::bytes},
+                                 {"packets", &Counters::packets},
+                                 {"errors", &Counters::errors},
+                                 {"dropped", &Counters::dropped}};
+  for (const Field &field : fields) {
+    auto value = reader.unsigned_number(*side, field.key, any);
+    if (!value)
+      return tl::unexpected(value.error());
+    counters.*field.member = *value;
+  }
+  return counters;
+}
+
+Result<Link> read_link(ElementReader &reader) {
+  const json &object = reader.object();
+  Link link;
+
+  auto name = reader.string(object, "ifname");
+  if (!name)
+    return tl::unexpected(name.error());
+  if (!*name || (*name)->empty())
+    return reader.missing("ifname", "the interface name");
+  link.name = **name;
+  reader.set_name(link.name);
+
+  auto ifindex = reader.unsigned_number(object, "ifindex", INT_MAX);
+  if (!ifindex)
+    return tl::unexpected(ifindex.error());
+  if (*ifindex)
+    link.ifindex = static_cast<int>(**ifindex);
+
+  auto mtu = reader.unsigned_number(object, "mtu", UINT32_MAX);
+  if (!mtu)
+    return tl::unexpected(mtu.error());
+  if (*mtu)
+    link.mtu = static_cast<std::uint32_t>(**mtu);
+
+  if (const json *flags = reader.find(object, "flags")) {
+    if (!flags->is_array())
+      return reader.wrong("flags", "an array of strings", *flags);
+    for (const json &flag : *flags) {
+      if (!flag.is_string())
+        return reader.wrong("flags", "an array of strings", *flags);
+      link.flags.push_back(flag.get<std::string>());
+    }
+  }
+
+  auto master = reader.string(object, "master");
+  if (!master)
+    return tl::unexpected(master.error());
+  link.master = std::move(*master);
+
+  auto operstate = reader.string(object, "operstate");
+  if (!operstate)
+    return tl::unexpected(operstate.error());
+  if (*operstate)
+    link.state = to_lower(**operstate);
+
+  // As in the text parser: only an Ethernet address is a MAC.
+  auto link_type = reader.string(object, "link_type");
+  if (!link_type)
+    return tl::unexpected(link_type.error());
+  auto address = reader.string(object, "address");
+  if (!address)
+    return tl::unexpected(address.error());
+  if (*link_type == "ether" && *address) {
+    link.mac = normalize_mac(**address);
+    if (!link.mac)
+      return reader.wrong("address", "a MAC", object.at("address"));
+  }
+
+  const json *stats = reader.find(object, "stats64");
+  const char *stats_key = "stats64";
+  if (stats == nullptr) {
+    stats = reader.find(object, "stats");
+    stats_key = "stats";
+  }
+  if (stats != nullptr) {
+    if (!stats->is_object())
+      return reader.wrong(stats_key, "an object", *stats);
+    auto rx = read_counters(reader, *stats, "rx");
+    if (!rx)
+      return tl::unexpected(rx.error());
+    auto tx = read_counters(reader, *stats, "tx");
+    if (!tx)
+      return tl::unexpected(tx.error());
+    link.rx = *rx;
+    link.tx = *tx;
+  }
+  return link;
+}
+
+// nlohmann's what() is "[json.exception.parse_error.101] parse error at
+// line 1, column 5: syntax error while parsing value - ..."; keep the part
+// after the position, we print our own.
+std::string parse_error_reason(const std::string &what) {
+  const std::size_t column = what.find("column ");
+  if (column != std::string::npos) {
+    const std::size_t colon = what.find(": ", column);
+    if (colon != std::string::npos)
+      return what.substr(colon + 2);
+  }
+  return what;
+}
+
+} // namespace
+
+Result<std::vector<Link>> parse_ip_link_json(std::string_view text,
+                                             const std::string &source) {
+  const std::string cleaned = clean_text(text);
+  if (is_blank(cleaned))
+    return fail(source, 1,
+                "expected a JSON array of links (ip -j link output), got "
+                "empty input");
+  json document;
+  try {
+    document = json::parse(cleaned);
+  } catch (const json::parse_error &error) {
+    // error.byte is 1-based and points past the input when it ran out.
+    const std::size_t offset = std::min(error.byte, cleaned.size() + 1);
+    const std::size_t content_end =
+        cleaned.find_last_not_of(" \t\n\v\f") + 1;
+    std::size_t line = 1;
+    for (std::size_t i = 0; i + 1 < offset && i < cleaned.size(); ++i)
+      line += cleaned[i] == '\n' ? 1 : 0;
+    if (offset > content_end)
+      return fail(source, line,
+                  "expected more JSON, got end of input (truncated "
+                  "output? the array is not closed)");
+    return fail(source, line,
+                "expected valid JSON (ip -j link output): " +
+                    parse_error_reason(error.what()));
+  }
+  if (!document.is_array())
+    return fail(source, 1,
+                std::string("expected a JSON array of links (ip -j link "
+                            "output), got ") +
+                    document.type_name());
+
+  std::vector<Link> links;
+  links.reserve(document.size());
+  for (std::size_t index = 0; index < document.size(); ++index) {
+    const json &element = document[index];
+    ElementReader reader(element, source, index);
+    if (!element.is_object())
+      return fail(source, 0,
+                  "element " + std::to_string(index) +
+                      ": expected an object (one link), got " +
+                      describe(element));
+    auto link = read_link(reader);
+    if (!link)
+      return tl::unexpected(link.error());
+    links.push_back(std::move(*link));
+  }
+  return links;
+}
+
+bool looks_like_json_array(std::string_view text) {
+  for (const char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+        c == '\f')
+      continue;
+    return c == '[';
+  }
+  return false;
+}
+
+} // namespace vifwall
