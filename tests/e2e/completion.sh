@@ -1,0 +1,56 @@
+#!/bin/bash
+# bash completion for vif-of: options, VM names (from a snapshot and from the
+# cached live list), and that a TAB never waits long for a hung xe.
+set -euo pipefail
+build=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export PATH="$build/tools:$PATH" XDG_RUNTIME_DIR=$tmp
+
+complete_words() {  # prints COMPREPLY, one per line, for the words given
+    bash -c '
+        source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        _vif_of
+        printf "%s\n" "${COMPREPLY[@]}"
+    ' _ "$src/completions/vif-of" "$@"
+}
+
+out=$(complete_words vif-of --js)
+[ "$out" = "--json" ] || fail "option completion gave: $out"
+
+out=$(complete_words vif-of --from "$src/examples/xen6" i-)
+[ "$out" = "i-2-3-VM" ] || fail "VM completion from a snapshot gave: $out"
+
+out=$(complete_words vif-of --from "$src/examples/xen6" Con)
+[ "$out" = "Control domain on host: Rack1Pod1Host22" ] || fail "a name with spaces must stay one word: $out"
+
+# Live: a fake xe that counts its calls.
+mkdir -p "$tmp/bin"
+cat > "$tmp/bin/xe" <<'XE'
+#!/bin/sh
+echo call >> "$XE_CALLS"
+echo 'web\, one,i-2-3-VM,r-4-VM'
+XE
+chmod +x "$tmp/bin/xe"
+export XE_CALLS=$tmp/calls
+out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms)
+[ "$out" = "$(printf 'web, one\ni-2-3-VM\nr-4-VM')" ] || fail "--list-vms gave: $out"
+out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms)
+[ "$(wc -l < "$tmp/calls")" -eq 1 ] || fail "the second TAB within the TTL must not call xe"
+out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms --cache-ttl 0)
+[ "$(wc -l < "$tmp/calls")" -eq 2 ] || fail "an expired cache must be refreshed"
+
+# A hung xe: the stale list comes back after the 2 s completion timeout, not after 60 s.
+cat > "$tmp/bin/xe" <<'XE'
+#!/bin/sh
+exec sleep 60
+XE
+start=$(date +%s)
+out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms --cache-ttl 0)
+elapsed=$(( $(date +%s) - start ))
+[ "$elapsed" -lt 10 ] || fail "completion waited ${elapsed}s for a hung xe"
+grep -qx 'i-2-3-VM' <<<"$out" || fail "a hung xe should give the stale cached list, got: $out"
+echo "completion: all checks passed"
