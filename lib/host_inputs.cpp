@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_util.hpp"
 #include "parse_brctl.hpp"
 #include "parse_ifconfig.hpp"
 #include "parse_ip_json.hpp"
@@ -260,22 +261,13 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
 
 Result<std::vector<std::string>> write_snapshot(const std::string &dir,
                                                 const std::vector<InputText> &texts) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return fail(dir, 0, std::string("cannot create directory: ") + std::strerror(errno));
+  if (auto made = ensure_directory(dir); !made)
+    return tl::unexpected(made.error());
   std::vector<std::string> written;
   for (const auto &text : texts) {
     const std::string path = dir + "/" + text.file_name;
-    const std::string temp = path + ".tmp." + std::to_string(::getpid());
-    FILE *file = std::fopen(temp.c_str(), "wb");
-    if (!file)
-      return fail(temp, 0, std::string("cannot write: ") + std::strerror(errno));
-    const bool ok = std::fwrite(text.text.data(), 1, text.text.size(), file) == text.text.size();
-    const bool closed = std::fclose(file) == 0;
-    if (!ok || !closed || std::rename(temp.c_str(), path.c_str()) != 0) {
-      const int saved = errno;
-      std::remove(temp.c_str());
-      return fail(path, 0, std::string("cannot write: ") + std::strerror(saved));
-    }
+    if (auto ok = write_file_atomically(path, text.text); !ok)
+      return tl::unexpected(ok.error());
     written.push_back(path);
   }
   return written;

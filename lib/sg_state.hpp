@@ -1,0 +1,80 @@
+// sg-apply's per-VM state files in the state directory (default
+// /var/run/cloud, CloudStack's):
+//
+//  <vm>.log    CloudStack's line "vmName,vmID,vmIP,domID,signature,seqno,vmMac"
+//              (KVM writes 6 fields, without the MAC; both are read), so the
+//              plugin's decision table works the same and existing tooling
+//              still reads it.
+//  <vm>.state  vifwall's record of what was applied (identity, VIFs, the
+//              rules, the ARP filter, the ipset generation), so that sg-diff
+//              can check the live firewall with no other input.
+//
+// Both are written atomically (temp file + rename).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+
+namespace vifwall {
+
+struct RuleLog {
+  std::string vm_name;
+  std::string vm_id;
+  std::string vm_ip;
+  std::string dom_id;
+  std::string signature;
+  std::string seqno;
+  std::string mac; // empty when the log had 6 fields
+  bool operator==(const RuleLog &) const = default;
+};
+
+Result<RuleLog> parse_rule_log(std::string_view text, const std::string &source);
+std::string format_rule_log(const RuleLog &log);
+
+// CloudStack's check_rule_log_for_vm, as a table (cloudstack-sg.md §4).
+enum class LogDecision {
+  program_all,   // no (readable) log, or dom-id / vm-id / IP changed
+  program_rules, // newer or equal seqno with another signature
+  update_log,    // newer seqno, same signature: only the log changes
+  ignore,        // older seqno: a late, superseded update
+  nothing,       // same seqno and signature
+};
+LogDecision decide_rules_update(const std::optional<RuleLog> &old, const RuleLog &incoming);
+const char *to_string(LogDecision decision);
+
+enum class VmKind { user, system };
+
+struct VmState {
+  VmKind kind = VmKind::user;
+  std::string vm_name;
+  std::string vm_id;
+  std::string ip;
+  std::vector<std::string> secondary_ips;
+  std::string mac;
+  std::string dom_id;
+  std::vector<std::string> vifs;
+  std::string arp_filter;   // "arptables" or "ebtables"
+  char generation = 'a';    // which per-rule ipsets are live
+  std::string rules;        // CloudStack rule string of the applied rules
+  bool rules_applied = false; // false until `rules` ran (defaults only)
+  std::string signature;
+  std::string seqno;
+  bool operator==(const VmState &) const = default;
+};
+
+Result<VmState> parse_vm_state(std::string_view text, const std::string &source);
+std::string format_vm_state(const VmState &state);
+
+// Paths inside the state directory.
+std::string rule_log_path(const std::string &state_dir, const std::string &vm);
+std::string vm_state_path(const std::string &state_dir, const std::string &vm);
+std::string ip_file_path(const std::string &state_dir, const std::string &vm);
+
+// Every <vm>.state in the directory, by VM name; unreadable files are errors.
+Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir);
+
+} // namespace vifwall
