@@ -1,0 +1,201 @@
+#include "parse_ipset.hpp"
+
+#include <algorithm>
+
+#include "text.hpp"
+
+namespace vifwall {
+
+namespace {
+
+// Fills family/options from the create options or the "Header:" words.
+void take_create_options(IpSet &set, const std::vector<std::string> &words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "family" && i + 1 < words.size()) {
+      set.family = words[++i];
+      continue;
+    }
+    set.options.push_back(words[i]);
+  }
+}
+
+// One element and what follows it: "192.168.50.0/24 packets 0 bytes 0
+// comment "mgmt lan"".
+void add_member(IpSet &set, const std::vector<std::string> &words) {
+  std::string member = normalize_ipset_member(set.type, words[0]);
+  std::vector<std::string> extras;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    if (words[i] == "nomatch")
+      member += " nomatch"; // an exception entry: part of what the set means
+    else
+      extras.push_back(words[i]);
+  }
+  set.members.push_back(member);
+  if (!extras.empty())
+    set.member_options[member] = std::move(extras);
+}
+
+void sort_members(IpSet &set) {
+  std::sort(set.members.begin(), set.members.end());
+  set.members.erase(std::unique(set.members.begin(), set.members.end()), set.members.end());
+}
+
+bool has_option(const IpSet &set, std::string_view option) {
+  return std::find(set.options.begin(), set.options.end(), option) != set.options.end();
+}
+
+} // namespace
+
+Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &source) {
+  const std::string cleaned = clean_text(text);
+  IpsetDump dump;
+  for (const Line &line : split_lines(cleaned)) {
+    const std::string_view text_line = trim(line.text);
+    if (text_line.empty() || text_line.front() == '#')
+      continue;
+    auto words = split_rule_words(text_line);
+    if (!words)
+      return fail(source, line.number,
+                  "expected a closing '\"', got end of line in " + quote_for_error(text_line));
+    const std::string &command = words->front();
+    if (command == "-N" || command == "-A" || command == "-B")
+      return fail(source, line.number,
+                  "expected \"create\" or \"add\" (ipset 6+ save format), got " +
+                      quote_for_error(text_line) + " (ipset 4.x syntax is not supported)");
+    if (command == "create") {
+      if (words->size() < 3)
+        return fail(source, line.number,
+                    "expected \"create NAME TYPE ...\", got " + quote_for_error(text_line));
+      if (const IpSet *seen = dump.find((*words)[1]))
+        return fail(source, line.number,
+                    "expected a new set, got " + quote_for_error((*words)[1]) +
+                        " again (created at line " + std::to_string(seen->line) + ")");
+      IpSet set;
+      set.name = (*words)[1];
+      set.type = (*words)[2];
+      set.line = line.number;
+      take_create_options(set, std::vector<std::string>(words->begin() + 3, words->end()));
+      dump.sets.push_back(std::move(set));
+      continue;
+    }
+    if (command == "add") {
+      if (words->size() < 3)
+        return fail(source, line.number,
+                    "expected \"add NAME ELEMENT ...\", got " + quote_for_error(text_line));
+      auto it = std::find_if(dump.sets.begin(), dump.sets.end(),
+                             [&](const IpSet &s) { return s.name == (*words)[1]; });
+      if (it == dump.sets.end())
+        return fail(source, line.number,
+                    "expected a set created by an earlier \"create\" line, got " +
+                        quote_for_error((*words)[1]));
+      add_member(*it, std::vector<std::string>(words->begin() + 2, words->end()));
+      continue;
+    }
+    return fail(source, line.number,
+                "expected \"create NAME TYPE ...\" or \"add NAME ELEMENT ...\", got " +
+                    quote_for_error(text_line));
+  }
+  for (IpSet &set : dump.sets)
+    sort_members(set);
+  return dump;
+}
+
+Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &source) {
+  const std::string cleaned = clean_text(text);
+  IpsetDump dump;
+  bool in_members = false;
+  bool saw_members = false;
+  bool saw_type = false;
+  std::size_t last_line = 0;
+
+  // Checks the record just read, at `at` (its last line).
+  auto finish = [&](std::size_t at) -> std::optional<Error> {
+    if (dump.sets.empty())
+      return std::nullopt;
+    IpSet &set = dump.sets.back();
+    if (!saw_type)
+      return Error{source, at,
+                   "expected \"Type: TYPE\" in the record of set \"" + set.name +
+                       "\" (line " + std::to_string(set.line) + "), got none"};
+    if (saw_members && set.entries && !has_option(set, "timeout") &&
+        set.members.size() < *set.entries)
+      return Error{source, at,
+                   "expected " + std::to_string(*set.entries) + " members in set \"" +
+                       set.name + "\" (\"Number of entries\"), got " +
+                       std::to_string(set.members.size()) + " (truncated?)"};
+    sort_members(set);
+    return std::nullopt;
+  };
+
+  for (const Line &line : split_lines(cleaned)) {
+    const std::string_view text_line = trim(line.text);
+    if (text_line.empty()) {
+      in_members = false;
+      continue;
+    }
+    if (starts_with(text_line, "Name:")) {
+      if (auto error = finish(last_line))
+        return tl::unexpected<Error>(*error);
+      last_line = line.number;
+      const std::string name(trim(text_line.substr(5)));
+      if (name.empty())
+        return fail(source, line.number,
+                    "expected \"Name: SET\", got " + quote_for_error(text_line));
+      IpSet set;
+      set.name = name;
+      set.line = line.number;
+      dump.sets.push_back(std::move(set));
+      in_members = saw_members = saw_type = false;
+      continue;
+    }
+    last_line = line.number;
+    if (dump.sets.empty())
+      return fail(source, line.number,
+                  "expected \"Name: SET\", got " + quote_for_error(text_line));
+    IpSet &set = dump.sets.back();
+    if (in_members) {
+      auto words = split_rule_words(text_line);
+      if (!words || words->empty())
+        return fail(source, line.number,
+                    "expected a set member, got " + quote_for_error(text_line));
+      add_member(set, *words);
+      continue;
+    }
+    const auto colon = text_line.find(':');
+    if (colon == std::string_view::npos)
+      return fail(source, line.number,
+                  "expected \"KEY: VALUE\" in the record of set \"" + set.name + "\", got " +
+                      quote_for_error(text_line));
+    const std::string_view key = text_line.substr(0, colon);
+    const std::string_view value = trim(text_line.substr(colon + 1));
+    if (key == "Type") {
+      set.type = std::string(value);
+      saw_type = !value.empty();
+    } else if (key == "Header") {
+      auto words = split_rule_words(value);
+      if (!words)
+        return fail(source, line.number,
+                    "expected a closing '\"', got end of line in " + quote_for_error(text_line));
+      take_create_options(set, *words);
+    } else if (key == "References" || key == "Number of entries") {
+      auto number = parse_u64(value);
+      if (!number)
+        return fail(source, line.number,
+                    "expected a number after \"" + std::string(key) + ":\", got " +
+                        quote_for_error(value));
+      (key == "References" ? set.references : set.entries) = *number;
+    } else if (key == "Members") {
+      in_members = saw_members = true;
+    } else if (key == "Bindings") {
+      return fail(source, line.number,
+                  "expected an ipset 6+ listing, got " + quote_for_error(text_line) +
+                      " (ipset 4.x syntax is not supported)");
+    }
+    // "Revision", "Size in memory" and keys of newer versions: not needed.
+  }
+  if (auto error = finish(last_line))
+    return tl::unexpected<Error>(*error);
+  return dump;
+}
+
+} // namespace vifwall
