@@ -1,0 +1,492 @@
+#include "sg_rules.hpp"
+
+#include <zlib.h>
+
+#include <optional>
+
+#include "base64.hpp"
+#include "text.hpp"
+#include "validate.hpp"
+
+namespace vifwall {
+
+namespace {
+
+bool has_ports(const std::string &protocol) {
+  return protocol == "tcp" || protocol == "udp";
+}
+
+std::string range_text(int start, int end) {
+  return std::to_string(start) + ";" + std::to_string(end);
+}
+
+// Checks start/end against the protocol and normalizes them (see the
+// header).  Returns what was expected when they do not fit.
+std::optional<std::string> normalize_ports(SgRule &rule) {
+  if (has_ports(rule.protocol)) {
+    if (rule.start < 0 || rule.start > 65535)
+      return "expected a port 0-65535 as start, got " +
+             std::to_string(rule.start);
+    if (rule.end < 0 || rule.end > 65535)
+      return "expected a port 0-65535 as end, got " + std::to_string(rule.end);
+    if (rule.start > rule.end)
+      return "expected start <= end, got " + std::to_string(rule.start) +
+             " > " + std::to_string(rule.end);
+    if (rule.start == 0 && rule.end == 0)
+      rule.end = 65535;
+    return std::nullopt;
+  }
+  if (rule.protocol == "icmp") {
+    if (rule.start < -1 || rule.start > 255)
+      return "expected an ICMP type -1..255 (-1 = any) as start, got " +
+             std::to_string(rule.start);
+    if (rule.end < -1 || rule.end > 255)
+      return "expected an ICMP code -1..255 (-1 = any) as end, got " +
+             std::to_string(rule.end);
+    if (rule.start == -1 && rule.end != -1)
+      return "expected code -1 with ICMP type -1 (any), got code " +
+             std::to_string(rule.end);
+    return std::nullopt;
+  }
+  if ((rule.start == 0 && rule.end == 0) ||
+      (rule.start == -1 && rule.end == -1)) {
+    rule.start = rule.end = 0;
+    return std::nullopt;
+  }
+  return "expected 0;0 for protocol " + rule.protocol +
+         " (only tcp and udp have ports, icmp has type;code), got " +
+         range_text(rule.start, rule.end);
+}
+
+tl::unexpected<Error> entry_error(const std::string &source, std::size_t index,
+                                  std::string_view entry,
+                                  const std::string &message) {
+  return fail(source, index, message + " in entry " + quote_for_error(entry));
+}
+
+// A start/end field of the rule string: an integer -1..65535.
+std::optional<int> parse_bound(std::string_view field) {
+  auto value = parse_i64(field);
+  if (!value || *value < -1 || *value > 65535)
+    return std::nullopt;
+  return static_cast<int>(*value);
+}
+
+Result<SgRule> parse_entry(std::string_view entry, const std::string &source,
+                           std::size_t index) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t semicolon = entry.find(';', start);
+    if (semicolon == std::string_view::npos) {
+      fields.push_back(entry.substr(start));
+      break;
+    }
+    fields.push_back(entry.substr(start, semicolon - start));
+    start = semicolon + 1;
+  }
+  if (fields.size() != 4)
+    return entry_error(source, index, entry,
+                       "expected 4 fields TYPE:PROTOCOL;START;END;CIDRS, got " +
+                           std::to_string(fields.size()));
+  SgRule rule;
+  const std::string_view head = fields[0];
+  if (head.size() < 2 || head[1] != ':')
+    return entry_error(source, index, entry,
+                       "expected I: or E: and a protocol, got " +
+                           quote_for_error(head));
+  if (head[0] == 'I')
+    rule.direction = Direction::ingress;
+  else if (head[0] == 'E')
+    rule.direction = Direction::egress;
+  else
+    return entry_error(source, index, entry,
+                       "expected type I (ingress) or E (egress), got " +
+                           quote_for_error(head.substr(0, 1)));
+  auto protocol = validate_protocol(head.substr(2));
+  if (!protocol)
+    return entry_error(source, index, entry, protocol.error().message);
+  rule.protocol = *protocol;
+
+  const auto first = parse_bound(fields[1]);
+  if (!first)
+    return entry_error(source, index, entry,
+                       "expected a number -1..65535 as start, got " +
+                           quote_for_error(fields[1]));
+  const auto last = parse_bound(fields[2]);
+  if (!last)
+    return entry_error(source, index, entry,
+                       "expected a number -1..65535 as end, got " +
+                           quote_for_error(fields[2]));
+  rule.start = *first;
+  rule.end = *last;
+  if (auto problem = normalize_ports(rule))
+    return entry_error(source, index, entry, *problem);
+
+  // Every CIDR is followed by ','; the last ',' leaves an empty piece.
+  std::string_view cidrs = fields[3];
+  std::size_t from = 0;
+  while (from < cidrs.size()) {
+    std::size_t comma = cidrs.find(',', from);
+    if (comma == std::string_view::npos)
+      comma = cidrs.size();
+    const std::string_view cidr = cidrs.substr(from, comma - from);
+    if (cidr.empty())
+      return entry_error(source, index, entry,
+                         "expected a CIDR between commas, got an empty one");
+    auto valid = validate_cidr(cidr);
+    if (!valid)
+      return entry_error(source, index, entry, valid.error().message);
+    if (rule.cidrs.size() == kMaxCidrsPerRule)
+      return entry_error(source, index, entry,
+                         "expected at most " +
+                             std::to_string(kMaxCidrsPerRule) + " CIDRs");
+    rule.cidrs.push_back(*valid);
+    from = comma + 1;
+  }
+  return rule;
+}
+
+bool is_separator(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string join_cidrs(const std::vector<std::string> &cidrs) {
+  std::string out;
+  for (const auto &cidr : cidrs) {
+    if (!out.empty())
+      out += ", ";
+    out += cidr;
+  }
+  return out;
+}
+
+} // namespace
+
+const char *to_string(Direction direction) {
+  return direction == Direction::ingress ? "ingress" : "egress";
+}
+
+Result<SgRule> normalize_rule(const SgRule &rule) {
+  const std::string name = "invalid " + std::string(to_string(rule.direction)) +
+                           " rule " + quote_for_error(rule.protocol) + ": ";
+  auto protocol = validate_protocol(rule.protocol);
+  if (!protocol)
+    return fail(name + protocol.error().message);
+  SgRule out = rule;
+  out.protocol = *protocol;
+  if (auto problem = normalize_ports(out))
+    return fail(name + *problem);
+  if (out.cidrs.size() > kMaxCidrsPerRule)
+    return fail(name + "expected at most " + std::to_string(kMaxCidrsPerRule) +
+                " CIDRs");
+  for (auto &cidr : out.cidrs) {
+    auto valid = validate_cidr(cidr);
+    if (!valid)
+      return fail(name + valid.error().message);
+    cidr = *valid;
+  }
+  return out;
+}
+
+Result<std::vector<SgRule>> parse_rule_string(std::string_view raw,
+                                              const std::string &source) {
+  const std::string text = clean_text(raw);
+  std::vector<SgRule> rules;
+  std::size_t pos = 0;
+  std::size_t index = 0;
+  while (true) {
+    while (pos < text.size() && is_separator(text[pos]))
+      ++pos;
+    if (pos == text.size())
+      break;
+    ++index;
+    if (index > kMaxRules)
+      return fail(source, index,
+                  "expected at most " + std::to_string(kMaxRules) + " rules");
+    const std::size_t next = text.find("NEXT", pos);
+    if (next == std::string::npos)
+      return entry_error(source, index, std::string_view(text).substr(pos),
+                         "expected the entry to end with \"NEXT\"");
+    const std::string_view entry =
+        std::string_view(text).substr(pos, next - pos);
+    pos = next + 4;
+    if (pos < text.size() && text[pos] != ';' && !is_separator(text[pos]))
+      return entry_error(source, index, std::string_view(text).substr(next, 20),
+                         "expected a space or ';' after \"NEXT\"");
+    if (pos < text.size() && text[pos] == ';')
+      ++pos;
+    if (entry.empty())
+      return fail(source, index,
+                  "expected an entry like \"I:tcp;22;22;0.0.0.0/0,\" before "
+                  "\"NEXT\"");
+    auto rule = parse_entry(entry, source, index);
+    if (!rule)
+      return tl::unexpected(rule.error());
+    rules.push_back(std::move(*rule));
+  }
+  return rules;
+}
+
+Result<std::string> decode_deflated(std::string_view base64_text,
+                                    const std::string &source) {
+  auto bytes = decode_base64(base64_text);
+  if (!bytes)
+    return fail(source, 0, bytes.error().message);
+  // Deflate never needs much more input than output; this also keeps the
+  // size within zlib's 32-bit counters.
+  if (bytes->size() > kMaxInflatedBytes + 64 * 1024)
+    return fail(source, 0,
+                "expected at most " +
+                    std::to_string(kMaxInflatedBytes / (1024 * 1024)) +
+                    " MiB of deflated rules, got " +
+                    std::to_string(bytes->size()) + " bytes");
+
+  z_stream stream{};
+  if (inflateInit(&stream) != Z_OK)
+    return fail(source, 0, "cannot start zlib");
+  stream.next_in = reinterpret_cast<Bytef *>(bytes->data());
+  stream.avail_in = static_cast<uInt>(bytes->size());
+  std::string out;
+  std::string chunk(64 * 1024, '\0');
+  while (true) {
+    stream.next_out = reinterpret_cast<Bytef *>(chunk.data());
+    stream.avail_out = static_cast<uInt>(chunk.size());
+    const int status = inflate(&stream, Z_NO_FLUSH);
+    const std::size_t produced = chunk.size() - stream.avail_out;
+    if (out.size() + produced > kMaxInflatedBytes) {
+      inflateEnd(&stream);
+      return fail(source, 0,
+                  "expected at most " +
+                      std::to_string(kMaxInflatedBytes / (1024 * 1024)) +
+                      " MiB of rules after decompression; refusing larger "
+                      "output (zip bomb?)");
+    }
+    out.append(chunk.data(), produced);
+    if (status == Z_STREAM_END)
+      break;
+    if (status == Z_OK)
+      continue;
+    const std::string detail = stream.msg ? std::string(": ") + stream.msg : "";
+    inflateEnd(&stream);
+    if (status == Z_BUF_ERROR)
+      return fail(source, 0,
+                  "expected a complete zlib stream, the deflated data ends "
+                  "early");
+    return fail(source, 0,
+                "expected zlib-deflated data (base64 of Java's "
+                "DeflaterOutputStream output)" + detail);
+  }
+  const bool trailing = stream.avail_in != 0;
+  inflateEnd(&stream);
+  if (trailing)
+    return fail(source, 0,
+                "expected one zlib stream, got " +
+                    std::to_string(stream.avail_in) + " bytes after its end");
+  return out;
+}
+
+std::string format_rule_string(const std::vector<SgRule> &rules) {
+  std::string out;
+  for (const auto &rule : rules) {
+    out += rule.direction == Direction::ingress ? "I:" : "E:";
+    out += rule.protocol + ";" + range_text(rule.start, rule.end) + ";";
+    for (const auto &cidr : rule.cidrs)
+      out += cidr + ",";
+    out += "NEXT ";
+  }
+  return out;
+}
+
+Result<std::vector<SgRule>> parse_rules_file(std::string_view raw,
+                                             const std::string &source) {
+  const std::string text = clean_text(raw);
+  std::vector<SgRule> rules;
+  for (const Line &line : split_lines(text)) {
+    std::string_view content = line.text;
+    content = content.substr(0, content.find('#'));
+    const auto words = split_blanks(content);
+    if (words.empty())
+      continue;
+    auto error = [&](const std::string &message) {
+      return fail(source, line.number, message);
+    };
+    if (rules.size() == kMaxRules)
+      return error("expected at most " + std::to_string(kMaxRules) + " rules");
+    auto word = [&](std::size_t i) {
+      return i < words.size() ? to_lower(words[i]) : std::string();
+    };
+    auto got = [&](std::size_t i) {
+      return i < words.size() ? quote_for_error(words[i])
+                              : std::string("end of line");
+    };
+
+    SgRule rule;
+    const std::string direction = word(0);
+    if (direction == "ingress")
+      rule.direction = Direction::ingress;
+    else if (direction == "egress")
+      rule.direction = Direction::egress;
+    else
+      return error("expected \"ingress\" or \"egress\", got " + got(0));
+    const std::string keyword =
+        rule.direction == Direction::ingress ? "from" : "to";
+
+    if (words.size() < 2)
+      return error("expected a protocol (tcp, udp, icmp, all or a number), "
+                   "got end of line");
+    auto protocol = validate_protocol(words[1]);
+    if (!protocol)
+      return error(protocol.error().message);
+    rule.protocol = *protocol;
+
+    std::size_t i = 2;
+    if (has_ports(rule.protocol)) {
+      rule.start = 0;
+      rule.end = 65535;
+      if (i < words.size() && word(i) != keyword) {
+        const std::string_view ports = words[i];
+        const std::size_t dash = ports.find_first_of("-:");
+        auto first = validate_port(ports.substr(0, dash));
+        auto last = dash == std::string_view::npos
+                        ? first
+                        : validate_port(ports.substr(dash + 1));
+        if (!first || !last)
+          return error("expected a port 0-65535 or a range like 8080-8090, "
+                       "got " + got(i));
+        rule.start = *first;
+        rule.end = *last;
+        ++i;
+      }
+    } else if (rule.protocol == "icmp") {
+      rule.start = rule.end = -1;
+      auto icmp_value = [&](std::size_t at, const char *what) -> Result<int> {
+        if (word(at) == "any")
+          return -1;
+        auto value = at < words.size() && !starts_with(words[at], "-")
+                         ? parse_bound(words[at])
+                         : std::nullopt;
+        if (!value || *value > 255)
+          return tl::unexpected(Error{
+              source, line.number,
+              std::string("expected an ICMP ") + what +
+                  " 0-255 or \"any\", got " + got(at)});
+        return *value;
+      };
+      if (word(i) == "type") {
+        auto type = icmp_value(i + 1, "type");
+        if (!type)
+          return tl::unexpected(type.error());
+        rule.start = *type;
+        i += 2;
+        if (word(i) == "code") {
+          auto code = icmp_value(i + 1, "code");
+          if (!code)
+            return tl::unexpected(code.error());
+          rule.end = *code;
+          i += 2;
+        }
+      }
+    } else {
+      rule.start = rule.end = 0;
+    }
+    if (auto problem = normalize_ports(rule))
+      return error(*problem);
+
+    if (word(i) != keyword)
+      return error("expected \"" + keyword + "\" and the " +
+                   (rule.direction == Direction::ingress ? "sources"
+                                                         : "destinations") +
+                   " of the " + direction + " rule, got " + got(i));
+    ++i;
+    std::string list;
+    for (; i < words.size(); ++i) {
+      list += ' ';
+      list += words[i];
+    }
+    for (char &c : list)
+      if (c == ',')
+        c = ' ';
+    for (std::string_view cidr : split_blanks(list)) {
+      auto valid = validate_cidr(cidr);
+      if (!valid)
+        return error(valid.error().message);
+      if (rule.cidrs.size() == kMaxCidrsPerRule)
+        return error("expected at most " + std::to_string(kMaxCidrsPerRule) +
+                     " CIDRs");
+      rule.cidrs.push_back(*valid);
+    }
+    if (rule.cidrs.empty())
+      return error("expected at least one CIDR after \"" + keyword + "\"");
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+std::string format_rule_readable(const SgRule &rule) {
+  std::string out = rule.protocol;
+  if (has_ports(rule.protocol)) {
+    out += ' ' + std::to_string(rule.start);
+    if (rule.end != rule.start)
+      out += '-' + std::to_string(rule.end);
+  } else if (rule.protocol == "icmp") {
+    out += " type ";
+    if (rule.start == -1) {
+      out += "any";
+    } else {
+      out += std::to_string(rule.start) + " code ";
+      out += rule.end == -1 ? std::string("any") : std::to_string(rule.end);
+    }
+  }
+  const bool ingress = rule.direction == Direction::ingress;
+  out += ingress ? " from " : " to ";
+  if (rule.cidrs.empty())
+    out += ingress ? "(nobody)" : "(nowhere)";
+  else
+    out += join_cidrs(rule.cidrs);
+  return out;
+}
+
+std::string format_rules_file(const std::vector<SgRule> &rules) {
+  std::string out;
+  for (const auto &rule : rules) {
+    out += to_string(rule.direction);
+    out += ' ';
+    out += format_rule_readable(rule);
+    out += '\n';
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> parse_secondary_ips(std::string_view text,
+                                                     const std::string &source) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t semicolon = text.find(';', start);
+    if (semicolon == std::string_view::npos)
+      semicolon = text.size();
+    items.emplace_back(text.substr(start, semicolon - start));
+    start = semicolon + 1;
+  }
+  std::vector<std::string> ips;
+  if (!items.empty() && items.front() == "0")
+    return ips; // CloudStack's "no secondary IPs"
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto ip = validate_ipv4(items[i]);
+    if (!ip)
+      return fail(source, i + 1, ip.error().message);
+    ips.push_back(*ip);
+  }
+  return ips;
+}
+
+bool is_any_ipv4(const std::string &cidr) {
+  return !is_ipv6_cidr(cidr) && ends_with(cidr, "/0");
+}
+
+bool is_ipv6_cidr(const std::string &cidr) {
+  return cidr.find(':') != std::string::npos;
+}
+
+} // namespace vifwall
