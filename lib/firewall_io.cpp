@@ -1,0 +1,106 @@
+#include "firewall_io.hpp"
+
+#include "parse_arptables.hpp"
+#include "parse_ebtables.hpp"
+#include "parse_ipset.hpp"
+#include "parse_iptables_save.hpp"
+
+namespace vifwall {
+
+Result<std::string> FirewallIo::run_text(std::vector<std::string> argv, const std::string &input) {
+  Command command{std::move(argv), input};
+  command.timeout = timeout_;
+  auto output = run_checked(runner_, command);
+  if (!output)
+    return tl::unexpected(output.error());
+  return std::move(output->out);
+}
+
+namespace {
+FwTable filter_table_of(const FwDump &dump) {
+  if (const auto *table = dump.table("filter"))
+    return *table;
+  FwTable empty;
+  empty.name = "filter";
+  return empty;
+}
+} // namespace
+
+Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
+  LiveFirewall live;
+  auto ipt = run_text({tools_.iptables.save, "-t", "filter"});
+  if (!ipt)
+    return tl::unexpected(ipt.error());
+  live.iptables_text = std::move(*ipt);
+  auto ipt_dump = parse_iptables_save(live.iptables_text, "iptables-save -t filter");
+  if (!ipt_dump)
+    return tl::unexpected(ipt_dump.error());
+  live.iptables = filter_table_of(*ipt_dump);
+
+  auto sets = run_text({tools_.ipset, "save"});
+  if (!sets)
+    return tl::unexpected(sets.error());
+  live.ipset_text = std::move(*sets);
+  auto set_dump = parse_ipset_save(live.ipset_text, "ipset save");
+  if (!set_dump)
+    return tl::unexpected(set_dump.error());
+  live.ipsets = std::move(*set_dump);
+
+  auto eb = run_text({tools_.ebtables.ebtables, "-t", "filter", "-L"});
+  if (!eb)
+    return tl::unexpected(eb.error());
+  live.ebtables_text = std::move(*eb);
+  auto eb_dump = parse_ebtables_list(live.ebtables_text, "ebtables -t filter -L");
+  if (!eb_dump)
+    return tl::unexpected(eb_dump.error());
+  live.ebtables = filter_table_of(*eb_dump);
+
+  if (with_arptables) {
+    if (!tools_.arptables)
+      return fail("no arptables with a FORWARD chain here (arptables-nft has none); "
+                  "use --arp-filter ebtables");
+    auto arp = run_text({tools_.arptables->arptables, "-n", "-L"});
+    if (!arp)
+      return tl::unexpected(arp.error());
+    live.arptables_text = std::move(*arp);
+    auto arp_dump = parse_arptables_list(live.arptables_text, "arptables -n -L");
+    if (!arp_dump)
+      return tl::unexpected(arp_dump.error());
+    live.arptables = filter_table_of(*arp_dump);
+  }
+  return live;
+}
+
+Result<void> FirewallIo::load_iptables(const std::string &text) {
+  auto done = run_text({tools_.iptables.restore, "--noflush"}, text);
+  if (!done)
+    return tl::unexpected(done.error());
+  return {};
+}
+
+Result<void> FirewallIo::load_ebtables(const std::string &text) {
+  auto done = run_text({tools_.ebtables.restore}, text);
+  if (!done)
+    return tl::unexpected(done.error());
+  return {};
+}
+
+Result<void> FirewallIo::load_ipsets(const std::string &text) {
+  auto done = run_text({tools_.ipset, "-exist", "restore"}, text);
+  if (!done)
+    return tl::unexpected(done.error());
+  return {};
+}
+
+Result<void> FirewallIo::run_arptables(const std::vector<std::string> &args) {
+  if (!tools_.arptables)
+    return fail("no arptables with a FORWARD chain here");
+  std::vector<std::string> argv{tools_.arptables->arptables};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto done = run_text(std::move(argv));
+  if (!done)
+    return tl::unexpected(done.error());
+  return {};
+}
+
+} // namespace vifwall

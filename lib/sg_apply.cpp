@@ -1,0 +1,995 @@
+#include "sg_apply.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file_util.hpp"
+#include "firewall_io.hpp"
+#include "host_inputs.hpp"
+#include "lock.hpp"
+#include "parse_xe.hpp"
+#include "sg_names.hpp"
+#include "sg_plan.hpp"
+#include "text.hpp"
+#include "validate.hpp"
+
+namespace vifwall {
+
+bool is_lock_timeout(const Error &error) { return is_lock_busy(error); }
+
+namespace {
+
+const std::set<std::string> kHostChains = {"BRIDGE-FIREWALL", "BRIDGE-DEFAULT-FIREWALL",
+                                           "DEFAULT_EBTABLES"};
+constexpr const char *kHostStateFile = "_host.state"; // '_' cannot start a VM name
+
+std::string read_small_file(const std::string &path) {
+  auto text = read_input_file(path);
+  return text ? *text : std::string();
+}
+
+bool file_exists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The interfaces a VM's rules in shared chains name (old domids included).
+void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
+                  std::set<std::string> &vifs) {
+  for (const auto &rule : table.rules) {
+    if (!targets.count(rule.target()))
+      continue;
+    for (std::size_t i = 0; i + 1 < rule.args.size(); ++i) {
+      const auto &word = rule.args[i];
+      if (word == "-i" || word == "-o" || word == "--physdev-in" || word == "--physdev-out" ||
+          word == "--in-interface" || word == "--out-interface")
+        if (rule.args[i + 1] != "!" && parse_vif_name(rule.args[i + 1]))
+          vifs.insert(rule.args[i + 1]);
+    }
+  }
+}
+
+// A plan that would put back what `live` holds of ours (for rollbacks).
+TablePlan plan_of_live(const FwTable &live, const std::set<std::string> &owned,
+                       const IsOurs &is_ours, Family family) {
+  TablePlan plan;
+  for (const auto &chain : live.chains) {
+    if (!owned.count(chain.name))
+      continue;
+    ChainContent content{chain.name, {}, family == Family::ebtables ? chain.policy : ""};
+    for (const auto *rule : live.rules_of(chain.name))
+      content.rules.push_back(rule->args);
+    plan.owned_chains.push_back(std::move(content));
+  }
+  for (const auto &rule : live.rules)
+    if (!owned.count(rule.chain) && is_ours(rule))
+      plan.jumps_first.push_back(RuleSpec{rule.chain, rule.args});
+  return plan;
+}
+
+// One VM's (or the host setup's) change across all tables.
+struct Change {
+  std::string what; // "i-2-3-VM" or "host setup"
+  TableEdit iptables, ebtables, arptables;
+  bool use_arptables = false;
+  std::vector<SetContent> sets_to_load;
+  std::vector<std::string> existing_sets; // of sets_to_load, those that exist
+  bool refills_existing_set = false;
+  std::vector<std::string> sets_to_destroy;
+  std::vector<std::string> quarantine_vifs;
+  bool quarantine = false;
+  // For rollbacks.
+  std::set<std::string> owned_ipt, owned_eb, owned_arp;
+  IsOurs ours_ipt, ours_eb, ours_arp;
+
+  bool empty() const {
+    return iptables.empty() && ebtables.empty() && arptables.empty() && sets_to_load.empty() &&
+           sets_to_destroy.empty();
+  }
+};
+
+std::string render_dry_run(const Change &change, const LiveFirewall &live) {
+  std::string out;
+  if (!change.sets_to_load.empty())
+    out += "# ipset -exist restore\n" + render_ipset_restore(change.sets_to_load, change.existing_sets);
+  if (change.quarantine)
+    out += "# ebtables-restore (1/2: the VM's VIFs cut off while the other tables change)\n" +
+           render_ebtables_table(with_quarantine(change.ebtables.result, change.quarantine_vifs));
+  else if (!change.ebtables.empty())
+    out += "# ebtables-restore\n" + render_ebtables_table(change.ebtables.result);
+  if (!change.arptables.empty()) {
+    out += "# arptables commands\n";
+    for (const auto &command : render_arptables_edit(change.arptables)) {
+      std::string line = "arptables";
+      for (const auto &word : command)
+        line += " " + word;
+      out += line + "\n";
+    }
+  }
+  if (!change.iptables.empty())
+    out += "# iptables-restore --noflush\n" + render_iptables_edit(change.iptables);
+  if (change.quarantine)
+    out += "# ebtables-restore (2/2)\n" + render_ebtables_table(change.ebtables.result);
+  if (!change.sets_to_destroy.empty())
+    out += "# ipset restore (after iptables stopped using them)\n" +
+           render_ipset_destroy(change.sets_to_destroy);
+  (void)live;
+  return out;
+}
+
+} // namespace
+
+struct SgApplier::Impl {
+  CommandRunner &runner;
+  SgOptions options;
+  std::optional<FirewallIo> io;
+  std::function<void(const std::string &)> *on_change = nullptr;
+
+  Impl(CommandRunner &r, SgOptions o) : runner(r), options(std::move(o)) {}
+
+  Result<FirewallIo *> firewall() {
+    if (!io) {
+      auto tools = detect_netfilter_tools(runner, options.iptables);
+      if (!tools)
+        return tl::unexpected(tools.error());
+      if (options.arp_filter == ArpFilter::arptables && !tools->arptables)
+        return fail("--arp-filter arptables needs an arptables with a FORWARD chain "
+                    "(arptables-legacy); this host's arptables has none (arptables-nft). "
+                    "Use --arp-filter ebtables");
+      io.emplace(runner, std::move(*tools), options.command_timeout);
+    }
+    return &*io;
+  }
+
+  bool uses_arptables() const { return options.arp_filter == ArpFilter::arptables; }
+
+  // ebtables-nft cannot give a user chain any policy but RETURN (it accepts
+  // and ignores ACCEPT).  Plan what it will really hold, or every run would
+  // find the chain "different" and rewrite it.  RETURN is the stricter one:
+  // a frame that passes a VM's chain still meets the other rules of FORWARD.
+  TablePlan ebtables_plan(TablePlan plan) const {
+    if (io && io->tools().ebtables.variant == Variant::nft)
+      for (auto &chain : plan.owned_chains)
+        chain.policy = "RETURN";
+    return plan;
+  }
+
+  // ---- locks -------------------------------------------------------------
+  struct Locks {
+    std::optional<FileLock> own, ebtables;
+  };
+  Result<Locks> lock() {
+    Locks locks;
+    if (options.dry_run)
+      return locks;
+    auto own = FileLock::acquire(options.lock_file, options.lock_timeout);
+    if (!own)
+      return tl::unexpected(own.error());
+    locks.own.emplace(std::move(*own));
+    auto eb = FileLock::acquire(options.ebtables_lock_file, options.lock_timeout);
+    if (!eb)
+      return tl::unexpected(eb.error());
+    locks.ebtables.emplace(std::move(*eb));
+    return locks;
+  }
+
+  // ---- computing a change ------------------------------------------------
+  Change vm_change(const LiveFirewall &live, const std::string &vm_name,
+                   const std::optional<VmPlan> &plan, const std::vector<std::string> &new_vifs) {
+    Change change;
+    change.what = vm_name;
+    const VmNames names = names_for_vm(vm_name);
+    change.owned_ipt = {names.ingress, names.egress, names.def};
+    change.owned_eb = {names.ingress};
+    change.owned_arp = {names.ingress};
+    change.use_arptables = live.arptables.has_value();
+
+    std::set<std::string> vifs(new_vifs.begin(), new_vifs.end());
+    collect_vifs(live.iptables, change.owned_ipt, vifs);
+    collect_vifs(live.ebtables, change.owned_eb, vifs);
+    if (live.arptables)
+      collect_vifs(*live.arptables, change.owned_arp, vifs);
+    change.quarantine_vifs.assign(vifs.begin(), vifs.end());
+
+    const auto owned_ipt = change.owned_ipt;
+    const auto owned_eb = change.owned_eb;
+    change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(r.target()) > 0; };
+    change.ours_eb = [owned_eb, vifs](const FwRule &r) {
+      return owned_eb.count(r.target()) > 0 || is_quarantine_rule(r, vifs);
+    };
+    change.ours_arp = change.ours_eb;
+
+    const TablePlan empty_plan;
+    const VmPlan *p = plan ? &*plan : nullptr;
+    change.iptables = diff_table(Family::iptables, p ? p->iptables : empty_plan, &live.iptables,
+                                 change.owned_ipt, change.ours_ipt);
+    change.ebtables = diff_table(Family::ebtables, ebtables_plan(p ? p->ebtables : empty_plan),
+                                 &live.ebtables, change.owned_eb, change.ours_eb);
+    if (live.arptables)
+      change.arptables = diff_table(Family::arptables, p ? p->arptables : empty_plan,
+                                    &*live.arptables, change.owned_arp, change.ours_arp);
+
+    // Sets: load new or changed ones, destroy ours that the plan dropped.
+    std::set<std::string> planned_sets;
+    if (p)
+      for (const auto &set : p->sets) {
+        planned_sets.insert(set.name);
+        const IpSet *current = live.ipsets.find(set.name);
+        std::vector<std::string> wanted;
+        for (const auto &member : set.members)
+          wanted.push_back(normalize_ipset_member(set.type, member));
+        std::sort(wanted.begin(), wanted.end());
+        if (current && current->type == set.type && current->members == wanted)
+          continue;
+        change.sets_to_load.push_back(set);
+        if (current) {
+          change.existing_sets.push_back(set.name);
+          change.refills_existing_set = true;
+        }
+      }
+    for (const auto &set : live.ipsets.sets) {
+      if (planned_sets.count(set.name))
+        continue;
+      const auto rule_set = recognize_rule_set(set.name);
+      if (set.name == names.ipset || (rule_set && rule_set->set_base == names.set_base))
+        change.sets_to_destroy.push_back(set.name);
+    }
+
+    const int layers = int(!change.iptables.empty()) + int(!change.ebtables.empty()) +
+                       int(change.refills_existing_set);
+    change.quarantine = !change.quarantine_vifs.empty() &&
+                        (!change.arptables.empty() || layers >= 2);
+    // A VM that is going away with its tables still cut off would be stuck:
+    // destroy lifts the quarantine at the end like any other change.
+    return change;
+  }
+
+  // ---- applying a change -------------------------------------------------
+  Result<void> rollback(FirewallIo &fw, const Change &change, const LiveFirewall &before,
+                        bool ipt_done, bool arp_started, bool sets_done, bool eb_done) {
+    std::vector<std::string> problems;
+    auto now = fw.read(change.use_arptables);
+    if (!now)
+      return fail("rollback: cannot read the firewall back: " + now.error().str());
+    if (ipt_done) {
+      auto back = diff_table(Family::iptables,
+                             plan_of_live(before.iptables, change.owned_ipt, change.ours_ipt,
+                                          Family::iptables),
+                             &now->iptables, change.owned_ipt, change.ours_ipt);
+      if (auto ok = fw.load_iptables(render_iptables_edit(back)); !ok)
+        problems.push_back("iptables: " + ok.error().str());
+    }
+    if (arp_started && before.arptables && now->arptables) {
+      auto back = diff_table(Family::arptables,
+                             plan_of_live(*before.arptables, change.owned_arp, change.ours_arp,
+                                          Family::arptables),
+                             &*now->arptables, change.owned_arp, change.ours_arp);
+      for (const auto &command : render_arptables_edit(back))
+        if (auto ok = fw.run_arptables(command); !ok) {
+          problems.push_back("arptables: " + ok.error().str());
+          break;
+        }
+    }
+    if (sets_done) {
+      std::vector<SetContent> old_sets;
+      std::vector<std::string> created;
+      for (const auto &set : change.sets_to_load) {
+        if (const IpSet *old = before.ipsets.find(set.name))
+          old_sets.push_back(SetContent{set.name, old->type, old->family.empty() ? "inet" : old->family,
+                                        old->members});
+        else
+          created.push_back(set.name);
+      }
+      std::string text = render_ipset_restore(old_sets, change.existing_sets);
+      if (!created.empty())
+        text += render_ipset_destroy(created);
+      if (auto ok = fw.load_ipsets(text); !ok)
+        problems.push_back("ipset: " + ok.error().str());
+    }
+    if (eb_done || change.quarantine) {
+      if (problems.empty()) {
+        if (auto ok = fw.load_ebtables(render_ebtables_table(before.ebtables)); !ok)
+          problems.push_back("ebtables: " + ok.error().str());
+      } else {
+        problems.push_back("the VM's interfaces stay cut off by ebtables DROP rules in FORWARD "
+                           "(fail closed); run the same sg-apply command again to finish");
+      }
+    }
+    if (!problems.empty()) {
+      std::string message = "rollback incomplete:";
+      for (const auto &p : problems)
+        message += "\n  " + p;
+      return fail(message);
+    }
+    return {};
+  }
+
+  Result<void> apply_change(FirewallIo &fw, const Change &change, const LiveFirewall &before) {
+    bool eb_done = false, sets_done = false, arp_started = false, ipt_done = false;
+    auto failed = [&](const std::string &step, const Error &error) -> Result<void> {
+      std::string message = change.what + ": " + step + " failed, nothing of this change was kept: " +
+                            error.str();
+      if (auto rolled = rollback(fw, change, before, ipt_done, arp_started, sets_done, eb_done);
+          !rolled)
+        message = change.what + ": " + step + " failed: " + error.str() + "\n" + rolled.error().str();
+      return fail(message);
+    };
+    if (change.quarantine) {
+      auto ok = fw.load_ebtables(
+          render_ebtables_table(with_quarantine(change.ebtables.result, change.quarantine_vifs)));
+      if (!ok)
+        return failed("ebtables-restore", ok.error());
+      eb_done = true;
+    } else if (!change.ebtables.empty()) {
+      auto ok = fw.load_ebtables(render_ebtables_table(change.ebtables.result));
+      if (!ok)
+        return failed("ebtables-restore", ok.error());
+      eb_done = true;
+    }
+    if (!change.sets_to_load.empty()) {
+      auto ok = fw.load_ipsets(render_ipset_restore(change.sets_to_load, change.existing_sets));
+      if (!ok) {
+        sets_done = true; // ipset restore is not atomic: undo what it did
+        return failed("ipset restore", ok.error());
+      }
+      sets_done = true;
+    }
+    if (!change.arptables.empty()) {
+      arp_started = true;
+      for (const auto &command : render_arptables_edit(change.arptables))
+        if (auto ok = fw.run_arptables(command); !ok)
+          return failed("arptables", ok.error());
+    }
+    if (!change.iptables.empty()) {
+      auto ok = fw.load_iptables(render_iptables_edit(change.iptables));
+      if (!ok)
+        return failed("iptables-restore", ok.error());
+      ipt_done = true;
+    }
+    if (change.quarantine) {
+      auto ok = fw.load_ebtables(render_ebtables_table(change.ebtables.result));
+      if (!ok)
+        return failed("ebtables-restore (lifting the cut-off)", ok.error());
+    }
+    if (!change.sets_to_destroy.empty()) {
+      // Failure here leaves unused sets only; the next run destroys them.
+      (void)fw.load_ipsets(render_ipset_destroy(change.sets_to_destroy));
+    }
+    return {};
+  }
+
+  void report(const Change &change, SgOutcome &outcome) {
+    auto add = [&](const std::string &table, const TableEdit &edit) {
+      if (!edit.empty())
+        outcome.changes.push_back(change.what + ": " + table + " " + edit.summary());
+    };
+    add("iptables", change.iptables);
+    add("ebtables", change.ebtables);
+    add("arptables", change.arptables);
+    if (!change.sets_to_load.empty() || !change.sets_to_destroy.empty())
+      outcome.changes.push_back(change.what + ": ipset " + std::to_string(change.sets_to_load.size()) +
+                                " loaded, " + std::to_string(change.sets_to_destroy.size()) +
+                                " destroyed");
+    if (on_change && *on_change)
+      for (const auto &line : outcome.changes)
+        (*on_change)(line);
+  }
+
+  // Reads, diffs, applies (or prints) one VM's desired plan; nullopt plan:
+  // remove everything of the VM.
+  Result<SgOutcome> run_vm(const std::string &vm_name,
+                           const std::function<Result<std::optional<VmPlan>>(const LiveFirewall &)> &plan_for,
+                           const std::vector<std::string> &new_vifs,
+                           const std::function<Result<void>()> &commit_state) {
+    auto fw = firewall();
+    if (!fw)
+      return tl::unexpected(fw.error());
+    auto live = (*fw)->read(uses_arptables());
+    if (!live)
+      return tl::unexpected(live.error());
+    auto plan = plan_for(*live);
+    if (!plan)
+      return tl::unexpected(plan.error());
+    Change change = vm_change(*live, vm_name, *plan, new_vifs);
+    SgOutcome outcome;
+    if (*plan)
+      outcome.notes = (*plan)->notes;
+    if (options.dry_run) {
+      outcome.dry_run_text = render_dry_run(change, *live);
+      outcome.changed = !change.empty();
+      return outcome;
+    }
+    if (!change.empty()) {
+      if (auto ok = apply_change(**fw, change, *live); !ok)
+        return tl::unexpected(ok.error());
+      outcome.changed = true;
+      report(change, outcome);
+    }
+    if (commit_state)
+      if (auto ok = commit_state(); !ok)
+        return tl::unexpected(ok.error());
+    return outcome;
+  }
+
+  // ---- VIFs of a VM on the live host ---------------------------------------
+  struct ResolvedVm {
+    std::int64_t dom_id = -1;
+    std::vector<std::string> vifs;
+  };
+  Result<ResolvedVm> resolve_vifs(const std::string &vm_name, bool system) {
+    LiveOptions live_options;
+    live_options.xe = options.xe;
+    live_options.timeout = options.command_timeout;
+    auto texts = read_live(runner, live_options);
+    if (!texts)
+      return fail("cannot find " + vm_name + "'s interfaces on this host (give --vif): " +
+                  texts.error().str());
+    auto inputs = parse_host_texts(*texts);
+    if (!inputs)
+      return tl::unexpected(inputs.error());
+    const HostMap host = join_host(std::move(*inputs));
+    const HostVm *found = nullptr;
+    for (const auto &vm : host.vms)
+      if (vm.vm.name_label == vm_name) {
+        if (found)
+          return fail("more than one VM is named " + quote_for_error(vm_name) + "; give --vif");
+        found = &vm;
+      }
+    if (!found)
+      return fail("no VM named " + quote_for_error(vm_name) + " on this host (xe vm-list)");
+    if (!found->vm.dom_id || *found->vm.dom_id < 0)
+      return fail("VM " + quote_for_error(vm_name) + " is not running (dom-id -1)");
+    ResolvedVm resolved;
+    resolved.dom_id = *found->vm.dom_id;
+    for (const auto &vif : found->vifs) {
+      if (system ? vif.kind == VifKind::vif : vif.device == 0)
+        resolved.vifs.push_back(vif.name);
+    }
+    if (resolved.vifs.empty())
+      return fail("VM " + quote_for_error(vm_name) + " (dom-id " + std::to_string(resolved.dom_id) +
+                  ") has no interface vif" + std::to_string(resolved.dom_id) + ".0 on this host");
+    return resolved;
+  }
+
+  Result<std::vector<std::string>> checked_vifs(const std::vector<std::string> &vifs) {
+    std::vector<std::string> out;
+    for (const auto &vif : vifs) {
+      auto ok = validate_iface(vif);
+      if (!ok)
+        return fail("--vif", 0, ok.error().message);
+      out.push_back(*ok);
+    }
+    return out;
+  }
+
+  static std::string dom_id_of(const std::vector<std::string> &vifs) {
+    for (const auto &vif : vifs)
+      if (auto parsed = parse_vif_name(vif))
+        return std::to_string(parsed->dom_id);
+    return "-1";
+  }
+
+  // ---- state files ----------------------------------------------------------
+  std::optional<VmState> load_state(const std::string &vm) {
+    const auto path = vm_state_path(options.state_dir, vm);
+    if (!file_exists(path))
+      return std::nullopt;
+    auto state = parse_vm_state(read_small_file(path), path);
+    if (!state)
+      return std::nullopt;
+    return *state;
+  }
+
+  std::optional<RuleLog> load_log(const std::string &vm) {
+    const auto path = rule_log_path(options.state_dir, vm);
+    if (!file_exists(path))
+      return std::nullopt;
+    auto log = parse_rule_log(read_small_file(path), path);
+    if (!log)
+      return std::nullopt; // CloudStack deletes an unparsable log: reprogram all
+    return *log;
+  }
+
+  // Writes are prepared (and checked: a full disk fails here, before any
+  // table changes) and renamed into place after the firewall took the change.
+  struct PreparedFiles {
+    std::vector<std::pair<std::string, std::string>> files; // path, content
+    Result<void> check_writable(const std::string &state_dir) {
+      if (auto ok = ensure_directory(state_dir); !ok)
+        return ok;
+      for (const auto &[path, content] : files) {
+        const std::string probe = path + ".probe." + std::to_string(::getpid());
+        if (auto ok = write_file_atomically(probe, content); !ok)
+          return fail(path, 0, "cannot write the state file, nothing changed: " + ok.error().message);
+        ::unlink(probe.c_str());
+      }
+      return {};
+    }
+    Result<void> write() {
+      for (const auto &[path, content] : files)
+        if (auto ok = write_file_atomically(path, content); !ok)
+          return ok;
+      return {};
+    }
+  };
+};
+
+SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
+    : impl_(std::make_shared<Impl>(runner, std::move(options))) {
+  impl_->on_change = &on_change;
+}
+
+namespace {
+
+Result<VmPlan> render_user(const VmState &state, const std::vector<SgRule> &rules, char generation,
+                           ArpFilter arp) {
+  VmIdentity identity{state.vm_name, state.vm_id, state.ip, state.secondary_ips, state.mac, state.vifs};
+  auto plan = render_user_vm_defaults(identity, arp);
+  if (!plan)
+    return plan;
+  auto rule_plan = render_vm_rules(names_for_vm(state.vm_name), rules, generation);
+  if (!rule_plan)
+    return tl::unexpected(rule_plan.error());
+  append_plan(*plan, *rule_plan);
+  return plan;
+}
+
+char other_generation(char generation) { return generation == 'a' ? 'b' : 'a'; }
+
+} // namespace
+
+// A user VM's whole policy (defaults + rules) from `state`: tries the live
+// rule-set generation first, so an unchanged VM is left alone, and switches
+// to the other generation when anything changes, so new rule sets never
+// replace the contents of sets the live rules use.
+static Result<SgOutcome> apply_user_state(SgApplier::Impl &impl, VmState &state,
+                                          const std::vector<SgRule> &rules,
+                                          const std::function<std::vector<std::pair<std::string, std::string>>(const VmState &)> &files) {
+  const ArpFilter arp = impl.options.arp_filter;
+  state.arp_filter = arp == ArpFilter::arptables ? "arptables" : "ebtables";
+  // Validate everything before touching anything (and before the lock).
+  if (auto probe = render_user(state, rules, state.generation, arp); !probe)
+    return tl::unexpected(probe.error());
+  SgApplier::Impl::PreparedFiles prepared;
+  prepared.files = files(state);
+  if (!impl.options.dry_run)
+    if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
+      return tl::unexpected(ok.error());
+  auto locks = impl.lock();
+  if (!locks)
+    return tl::unexpected(locks.error());
+  char chosen = state.generation;
+  auto plan_for = [&](const LiveFirewall &live) -> Result<std::optional<VmPlan>> {
+    auto same = render_user(state, rules, state.generation, arp);
+    if (!same)
+      return tl::unexpected(same.error());
+    Change change = impl.vm_change(live, state.vm_name, *same, state.vifs);
+    if (change.empty())
+      return std::optional<VmPlan>(std::move(*same));
+    chosen = other_generation(state.generation);
+    auto flipped = render_user(state, rules, chosen, arp);
+    if (!flipped)
+      return tl::unexpected(flipped.error());
+    return std::optional<VmPlan>(std::move(*flipped));
+  };
+  auto commit = [&]() -> Result<void> {
+    state.generation = chosen;
+    prepared.files = files(state);
+    return prepared.write();
+  };
+  return impl.run_vm(state.vm_name, plan_for, state.vifs,
+                     impl.options.dry_run ? std::function<Result<void>()>() : commit);
+}
+
+Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(request.vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  if (is_system_vm(*name))
+    return fail("--vm", 0, quote_for_error(*name) + " is a system VM name; use `sg-apply systemvm`");
+  auto secondary = parse_secondary_ips(request.secondary_ips.empty() ? "0;" : request.secondary_ips,
+                                       "--sec-ips");
+  if (!secondary)
+    return tl::unexpected(secondary.error());
+  auto vifs = impl.checked_vifs(request.vifs);
+  if (!vifs)
+    return tl::unexpected(vifs.error());
+  // Everything the plan needs is validated by rendering it once with no VIF
+  // lookup, so a bad IP fails before xe is asked anything.
+  VmState state;
+  state.kind = VmKind::user;
+  state.vm_name = *name;
+  state.vm_id = request.vm_id;
+  state.ip = request.ip;
+  state.secondary_ips = *secondary;
+  state.mac = request.mac;
+  state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
+  if (auto probe = render_user(state, {}, 'a', impl.options.arp_filter); !probe)
+    return tl::unexpected(probe.error());
+  if (vifs->empty()) {
+    auto resolved = impl.resolve_vifs(*name, false);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    state.vifs = resolved->vifs;
+  } else {
+    state.vifs = *vifs;
+  }
+  state.dom_id = Impl::dom_id_of(state.vifs);
+  if (auto mac = validate_mac(state.mac))
+    state.mac = *mac;
+  // Keep the rules already applied to this VM (CloudStack flushes them and
+  // waits for the next network_rules call; meanwhile the VM is closed).
+  std::vector<SgRule> rules;
+  if (auto old = impl.load_state(*name); old && old->kind == VmKind::user) {
+    state.generation = old->generation;
+    state.rules = old->rules;
+    state.rules_applied = old->rules_applied;
+    state.signature = old->signature;
+    state.seqno = old->seqno;
+    if (!old->rules.empty()) {
+      auto parsed = parse_rule_string(old->rules, vm_state_path(impl.options.state_dir, *name));
+      if (parsed)
+        rules = std::move(*parsed);
+    }
+  }
+  const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
+  auto files = [&](const VmState &s) {
+    RuleLog log{s.vm_name, s.vm_id, s.ip, s.dom_id, "_initial_", "-1", s.mac};
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(impl.options.state_dir, s.vm_name), format_rule_log(log)},
+        {ip_file_path(impl.options.state_dir, s.vm_name), s.vm_name + "," + raw_secondary + "," + s.vm_id + "\n"},
+        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+  };
+  return apply_user_state(impl, state, rules, files);
+}
+
+Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(request.vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  if (is_system_vm(*name))
+    return fail("--vm", 0, quote_for_error(*name) + " is a system VM: its traffic is not filtered by rules");
+  auto signature = validate_signature(request.signature);
+  if (!signature)
+    return fail("--sig", 0, signature.error().message);
+  auto seqno = validate_seqno(request.seqno);
+  if (!seqno)
+    return fail("--seq", 0, seqno.error().message);
+  auto vifs = impl.checked_vifs(request.vifs);
+  if (!vifs)
+    return tl::unexpected(vifs.error());
+  VmState state;
+  state.kind = VmKind::user;
+  state.vm_name = *name;
+  state.vm_id = request.vm_id;
+  state.ip = request.ip;
+  state.mac = request.mac;
+  state.rules = format_rule_string(request.rules);
+  state.rules_applied = true;
+  state.signature = *signature;
+  state.seqno = std::to_string(*seqno);
+  state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
+  if (auto probe = render_user(state, request.rules, 'a', impl.options.arp_filter); !probe)
+    return tl::unexpected(probe.error());
+  if (auto mac = validate_mac(state.mac))
+    state.mac = *mac;
+
+  const auto old = impl.load_state(*name);
+  if (old && old->kind == VmKind::user) {
+    state.secondary_ips = old->secondary_ips;
+    state.generation = old->generation;
+  }
+  if (vifs->empty()) {
+    auto resolved = impl.resolve_vifs(*name, false);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    state.vifs = resolved->vifs;
+  } else {
+    state.vifs = *vifs;
+  }
+  state.dom_id = Impl::dom_id_of(state.vifs);
+
+  const RuleLog incoming{state.vm_name, state.vm_id, state.ip, state.dom_id,
+                         state.signature, state.seqno, state.mac};
+  const auto decision = decide_rules_update(impl.load_log(*name), incoming);
+  if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
+    SgOutcome outcome;
+    outcome.notes.push_back(std::string(to_string(decision)) + ": log " +
+                            rule_log_path(impl.options.state_dir, *name));
+    return outcome;
+  }
+  auto files = [&](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(impl.options.state_dir, s.vm_name), format_rule_log(incoming)},
+        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+  };
+  if (decision == LogDecision::update_log) {
+    // Same rules, newer seqno: CloudStack only rewrites the log.  The .state
+    // keeps the seqno in step.
+    if (impl.options.dry_run)
+      return SgOutcome{};
+    auto locks = impl.lock();
+    if (!locks)
+      return tl::unexpected(locks.error());
+    if (old)
+      state.generation = old->generation;
+    Impl::PreparedFiles prepared{files(state)};
+    if (auto ok = prepared.write(); !ok)
+      return tl::unexpected(ok.error());
+    SgOutcome outcome;
+    outcome.notes.push_back("same signature, newer seqno: only the log was updated");
+    return outcome;
+  }
+  return apply_user_state(impl, state, request.rules, files);
+}
+
+Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  auto checked = impl.checked_vifs(vifs);
+  if (!checked)
+    return tl::unexpected(checked.error());
+  if (auto probe = render_system_vm(*name, checked->empty() ? std::vector<std::string>{"vif0.0"} : *checked);
+      !probe)
+    return tl::unexpected(probe.error());
+  if (checked->empty()) {
+    auto resolved = impl.resolve_vifs(*name, true);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    *checked = resolved->vifs;
+  }
+  VmState state;
+  state.kind = VmKind::system;
+  state.vm_name = *name;
+  state.vifs = *checked;
+  state.dom_id = Impl::dom_id_of(state.vifs);
+  state.ip = "_ignore_";
+  state.mac = "ff:ff:ff:ff:ff:ff";
+  state.arp_filter = impl.options.arp_filter == ArpFilter::arptables ? "arptables" : "ebtables";
+  Impl::PreparedFiles prepared;
+  prepared.files = {
+      {rule_log_path(impl.options.state_dir, *name),
+       format_rule_log(RuleLog{*name, "-1", "_ignore_", state.dom_id, "_initial_", "-1", "ff:ff:ff:ff:ff:ff"})},
+      {vm_state_path(impl.options.state_dir, *name), format_vm_state(state)}};
+  if (!impl.options.dry_run)
+    if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
+      return tl::unexpected(ok.error());
+  auto locks = impl.lock();
+  if (!locks)
+    return tl::unexpected(locks.error());
+  auto plan_for = [&](const LiveFirewall &) -> Result<std::optional<VmPlan>> {
+    auto plan = render_system_vm(*name, state.vifs);
+    if (!plan)
+      return tl::unexpected(plan.error());
+    return std::optional<VmPlan>(std::move(*plan));
+  };
+  return impl.run_vm(*name, plan_for, state.vifs,
+                     impl.options.dry_run ? std::function<Result<void>()>() : [&] { return prepared.write(); });
+}
+
+Result<SgOutcome> SgApplier::destroy(const std::string &vm_name) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  auto locks = impl.lock();
+  if (!locks)
+    return tl::unexpected(locks.error());
+  auto plan_for = [](const LiveFirewall &) -> Result<std::optional<VmPlan>> {
+    return std::optional<VmPlan>();
+  };
+  auto remove_files = [&]() -> Result<void> {
+    for (const auto &path : {rule_log_path(impl.options.state_dir, *name),
+                             ip_file_path(impl.options.state_dir, *name),
+                             vm_state_path(impl.options.state_dir, *name)})
+      ::unlink(path.c_str());
+    return {};
+  };
+  return impl.run_vm(*name, plan_for, {},
+                     impl.options.dry_run ? std::function<Result<void>()>() : remove_files);
+}
+
+Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std::string &mac,
+                                          const std::string &ip, bool add) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  auto address = validate_ipv4(ip);
+  if (!address)
+    return fail("--ip", 0, address.error().message);
+  auto checked_mac = validate_mac(mac);
+  if (!checked_mac)
+    return fail("--mac", 0, checked_mac.error().message);
+  auto old = impl.load_state(*name);
+  if (!old || old->kind != VmKind::user)
+    return fail(vm_state_path(impl.options.state_dir, *name), 0,
+                "no state for user VM " + *name + ": run `sg-apply default` for it first");
+  if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != *checked_mac)
+    return fail("--mac", 0, "VM " + *name + " has MAC " + *old_mac + ", not " + *checked_mac);
+  VmState state = *old;
+  auto &ips = state.secondary_ips;
+  const bool present = std::find(ips.begin(), ips.end(), *address) != ips.end();
+  if (add && !present)
+    ips.push_back(*address);
+  if (!add)
+    ips.erase(std::remove(ips.begin(), ips.end(), *address), ips.end());
+  std::vector<SgRule> rules;
+  if (!state.rules.empty()) {
+    auto parsed = parse_rule_string(state.rules, vm_state_path(impl.options.state_dir, *name));
+    if (!parsed)
+      return tl::unexpected(parsed.error());
+    rules = std::move(*parsed);
+  }
+  std::string raw;
+  for (const auto &secondary : state.secondary_ips)
+    raw += secondary + ";";
+  if (raw.empty())
+    raw = "0;";
+  auto files = [&](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {ip_file_path(impl.options.state_dir, s.vm_name), s.vm_name + "," + raw + "," + s.vm_id + "\n"},
+        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+  };
+  return apply_user_state(impl, state, rules, files);
+}
+
+Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
+  auto &impl = *impl_;
+  std::vector<std::string> problems;
+  // Network backend: CloudStack's bridge firewall needs Linux bridges.
+  if (file_exists(impl.options.network_conf)) {
+    const std::string backend = to_lower(trim(read_small_file(impl.options.network_conf)));
+    if (backend != "bridge")
+      problems.push_back("network backend is \"" + backend + "\" (" + impl.options.network_conf +
+                         "); security groups need the Linux bridge backend: run "
+                         "`xe-switch-network-backend bridge` and reboot the host");
+  }
+  for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-arptables"}) {
+    if (std::string(knob) == "bridge-nf-call-arptables" && !impl.uses_arptables())
+      continue;
+    const std::string path = impl.options.proc_sys + "/net/bridge/" + knob;
+    if (!file_exists(path))
+      problems.push_back(path + " is missing: load the bridge netfilter module (modprobe br_netfilter)");
+    else if (trim(read_small_file(path)) != "1")
+      problems.push_back(std::string("net.bridge.") + knob + " is not 1: run `sysctl -w net.bridge." +
+                         knob + "=1` and add it to /etc/sysctl.conf");
+  }
+  auto fw = impl.firewall();
+  if (!fw)
+    problems.push_back(fw.error().str());
+  if (!problems.empty()) {
+    std::string message = "host not ready for security groups:";
+    for (const auto &problem : problems)
+      message += "\n  - " + problem;
+    return fail(message);
+  }
+  for (const auto &uplink : uplinks)
+    if (auto ok = validate_iface(uplink); !ok)
+      return fail("--uplink", 0, ok.error().message);
+  if (uplinks.empty()) {
+    // The bridges' ports that are not guests' interfaces: eth0, bond0, ...
+    auto ip = find_program("ip");
+    if (!ip)
+      return fail("cannot find the uplinks without `ip`; give --uplink");
+    Command command{{*ip, "-o", "link"}};
+    command.timeout = impl.options.command_timeout;
+    auto output = run_checked(impl.runner, command);
+    if (!output)
+      return tl::unexpected(output.error());
+    auto links = parse_links(output->out, "ip -o link");
+    if (!links)
+      return tl::unexpected(links.error());
+    for (const auto &link : *links)
+      if (link.master && !parse_vif_name(link.name))
+        uplinks.push_back(link.name);
+  }
+  auto plan = render_host_setup(uplinks, impl.options.arp_filter);
+  if (!plan)
+    return tl::unexpected(plan.error());
+  Impl::PreparedFiles prepared;
+  std::string host_state = "vifwall-host 1\nuplinks";
+  for (const auto &uplink : uplinks)
+    host_state += " " + uplink;
+  host_state += std::string("\narp-filter ") +
+                (impl.uses_arptables() ? "arptables" : "ebtables") + "\n";
+  prepared.files = {{impl.options.state_dir + "/" + kHostStateFile, host_state}};
+  if (!impl.options.dry_run)
+    if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
+      return tl::unexpected(ok.error());
+  auto locks = impl.lock();
+  if (!locks)
+    return tl::unexpected(locks.error());
+  auto live = (*fw)->read(false);
+  if (!live)
+    return tl::unexpected(live.error());
+  Change change;
+  change.what = "host setup";
+  change.owned_ipt = {"BRIDGE-DEFAULT-FIREWALL"};
+  change.owned_eb = {"DEFAULT_EBTABLES"};
+  change.ours_ipt = [](const FwRule &r) { return kHostChains.count(r.target()) > 0; };
+  change.ours_eb = change.ours_ipt;
+  change.iptables = diff_table(Family::iptables, plan->iptables, &live->iptables, change.owned_ipt,
+                               change.ours_ipt);
+  change.ebtables = diff_table(Family::ebtables, impl.ebtables_plan(plan->ebtables),
+                               &live->ebtables, change.owned_eb, change.ours_eb);
+  SgOutcome outcome;
+  if (impl.options.dry_run) {
+    outcome.dry_run_text = render_dry_run(change, *live);
+    outcome.changed = !change.empty();
+    return outcome;
+  }
+  if (!change.empty()) {
+    if (auto ok = impl.apply_change(**fw, change, *live); !ok)
+      return tl::unexpected(ok.error());
+    outcome.changed = true;
+    impl.report(change, outcome);
+  }
+  if (auto ok = prepared.write(); !ok)
+    return tl::unexpected(ok.error());
+  return outcome;
+}
+
+Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> running) {
+  auto &impl = *impl_;
+  if (!running) {
+    auto xe = find_xe(impl.options.xe);
+    if (!xe)
+      return tl::unexpected(xe.error());
+    running.emplace();
+    for (const char *state : {"power-state=running", "power-state=paused"}) {
+      Command command{{*xe, "vm-list", state, "params=name-label", "--minimal"}};
+      command.timeout = impl.options.command_timeout;
+      auto output = run_checked(impl.runner, command);
+      if (!output)
+        return tl::unexpected(output.error());
+      auto names = parse_xe_minimal(output->out, "xe vm-list --minimal");
+      if (!names)
+        return tl::unexpected(names.error());
+      running->insert(running->end(), names->begin(), names->end());
+    }
+  }
+  for (const auto &name : *running)
+    if (auto ok = validate_vm_name(name); !ok)
+      return fail("--running", 0, ok.error().message);
+  const std::set<std::string> alive(running->begin(), running->end());
+
+  // Candidates: VMs with state files, and VMs whose chains are in iptables.
+  std::set<std::string> candidates;
+  auto states = read_all_vm_states(impl.options.state_dir);
+  if (states)
+    for (const auto &state : *states)
+      candidates.insert(state.vm_name);
+  auto fw = impl.firewall();
+  if (!fw)
+    return tl::unexpected(fw.error());
+  auto live = (*fw)->read(false);
+  if (!live)
+    return tl::unexpected(live.error());
+  for (const auto &chain : live->iptables.chains)
+    if (auto recognized = recognize_chain(chain.name);
+        recognized && recognized->kind != ChainKind::global &&
+        names_for_vm(recognized->base).ingress == recognized->base &&
+        validate_vm_name(recognized->base))
+      candidates.insert(recognized->base);
+  SgOutcome total;
+  for (const auto &name : candidates) {
+    if (alive.count(name))
+      continue;
+    auto done = destroy(name);
+    if (!done)
+      return tl::unexpected(done.error());
+    total.changed = total.changed || done->changed;
+    total.changes.insert(total.changes.end(), done->changes.begin(), done->changes.end());
+    total.dry_run_text += done->dry_run_text;
+  }
+  return total;
+}
+
+} // namespace vifwall

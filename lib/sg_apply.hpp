@@ -1,0 +1,97 @@
+// sg-apply's operations: CloudStack's host plugin functions (vmops), applied
+// atomically.  Each operation
+//   1. validates every value (before anything runs),
+//   2. takes the host lock (and XAPI's ebtables lock),
+//   3. reads the live tables and computes the smallest edit per table,
+//   4. loads it: one `ipset restore` creating new sets, one
+//      `iptables-restore --noflush`, whole-table `ebtables-restore`s, and
+//      arptables commands; when more than one table changes (or arptables,
+//      which is not atomic), the VM's VIFs are first cut off with ebtables
+//      DROP rules at the top of FORWARD and let go only at the end, so no
+//      moment lets through what neither the old nor the new policy allows,
+//   5. on a failure, puts back what it changed (fail closed: if that fails
+//      too, the VM stays cut off) and reports what failed,
+//   6. writes the state files (prepared before step 4, renamed after).
+// A run that finds nothing to change changes nothing.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "exec.hpp"
+#include "netfilter_tools.hpp"
+#include "sg_render.hpp"
+#include "sg_rules.hpp"
+#include "sg_state.hpp"
+
+namespace vifwall {
+
+struct SgOptions {
+  std::string state_dir = "/var/run/cloud";
+  bool dry_run = false;
+  ArpFilter arp_filter = ArpFilter::arptables;
+  IptablesChoice iptables = IptablesChoice::automatic;
+  std::string lock_file = "/var/lock/vifwall-sg-apply.lock";
+  std::string ebtables_lock_file = "/var/lock/ebtables.lock"; // XAPI's
+  std::chrono::milliseconds lock_timeout{30000};
+  std::chrono::milliseconds command_timeout{60000};
+  std::string xe;               // for resolving VIFs and running VMs
+  std::string network_conf = "/etc/xensource/network.conf";
+  std::string proc_sys = "/proc/sys"; // tests point this elsewhere
+};
+
+// What an operation did (or, with dry_run, would do).
+struct SgOutcome {
+  bool changed = false;
+  std::vector<std::string> changes; // one line per table: "iptables: +12 -0 rules"
+  std::string dry_run_text;         // what would be loaded, per table
+  std::vector<std::string> notes;   // e.g. "IPv6 CIDRs left out"
+};
+
+struct DefaultRequest {
+  std::string vm_name, vm_id, ip, mac;
+  std::string secondary_ips;        // CloudStack's "ip;ip;" or "0;"
+  std::vector<std::string> vifs;    // empty: resolve from the live host
+};
+
+struct RulesRequest {
+  std::string vm_name, vm_id, ip, mac, signature, seqno;
+  std::vector<SgRule> rules;
+  std::string rules_source;         // for messages
+  std::vector<std::string> vifs;    // empty: resolve (or reuse the state's for the same dom-id)
+};
+
+// Failures whose exit status differs (documented in sg-apply(8)).
+bool is_lock_timeout(const Error &error);
+
+class SgApplier {
+public:
+  SgApplier(CommandRunner &runner, SgOptions options);
+
+  // Host-wide chains; checks the prerequisites first and lists every one
+  // that is missing.  `uplinks` empty: the bridges' non-VIF ports.
+  Result<SgOutcome> setup(std::vector<std::string> uplinks);
+  Result<SgOutcome> apply_default(const DefaultRequest &request);
+  Result<SgOutcome> apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs);
+  Result<SgOutcome> apply_rules(const RulesRequest &request);
+  Result<SgOutcome> destroy(const std::string &vm_name);
+  // Destroys everything of VMs not in `running` (nullopt: ask xe).
+  Result<SgOutcome> cleanup(std::optional<std::vector<std::string>> running);
+  Result<SgOutcome> secondary_ip(const std::string &vm_name, const std::string &mac,
+                                 const std::string &ip, bool add);
+
+  // Called with one line per change actually made (for syslog).
+  std::function<void(const std::string &)> on_change;
+
+  struct Impl; // the implementation (sg_apply.cpp only)
+
+private:
+  std::shared_ptr<Impl> impl_;
+};
+
+} // namespace vifwall

@@ -1,0 +1,360 @@
+#include "sg_plan.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "sg_names.hpp"
+
+namespace vifwall {
+
+namespace {
+
+// A table as chains in order, each with its rules: easier to edit than
+// FwTable's flat rule list.
+struct ChainRules {
+  FwChain chain;
+  std::vector<FwRule> rules;
+};
+
+struct EditableTable {
+  std::string name = "filter";
+  std::vector<ChainRules> chains;
+
+  ChainRules *find(const std::string &chain) {
+    for (auto &c : chains)
+      if (c.chain.name == chain)
+        return &c;
+    return nullptr;
+  }
+  void remove(const std::string &chain) {
+    chains.erase(std::remove_if(chains.begin(), chains.end(),
+                                [&](const ChainRules &c) { return c.chain.name == chain; }),
+                 chains.end());
+  }
+};
+
+bool is_builtin(const std::string &chain) {
+  return chain == "INPUT" || chain == "FORWARD" || chain == "OUTPUT" ||
+         chain == "PREROUTING" || chain == "POSTROUTING" || chain == "BROUTING";
+}
+
+EditableTable editable(const FwTable *table, Family family) {
+  EditableTable out;
+  if (table) {
+    out.name = table->name;
+    for (const auto &chain : table->chains)
+      out.chains.push_back(ChainRules{chain, {}});
+    for (const auto &rule : table->rules) {
+      ChainRules *chain = out.find(rule.chain);
+      if (!chain) {
+        out.chains.push_back(ChainRules{FwChain{rule.chain, "-"}, {}});
+        chain = &out.chains.back();
+      }
+      chain->rules.push_back(rule);
+    }
+  }
+  // ebtables and arptables tables always have their built-in chains; an
+  // empty dump (module not loaded yet) must still render them.
+  if (family == Family::ebtables || family == Family::arptables) {
+    for (const char *builtin : {"INPUT", "FORWARD", "OUTPUT"})
+      if (!out.find(builtin))
+        out.chains.insert(out.chains.begin() + std::min<std::size_t>(out.chains.size(), 3),
+                          ChainRules{FwChain{builtin, "ACCEPT"}, {}});
+  }
+  return out;
+}
+
+FwTable to_table(const EditableTable &editable) {
+  FwTable table;
+  table.name = editable.name;
+  for (const auto &chain : editable.chains) {
+    table.chains.push_back(chain.chain);
+    for (auto rule : chain.rules) {
+      rule.chain = chain.chain.name;
+      table.rules.push_back(std::move(rule));
+    }
+  }
+  return table;
+}
+
+FwRule make_rule(const std::string &chain, const std::vector<std::string> &args) {
+  FwRule rule;
+  rule.chain = chain;
+  rule.args = args;
+  return rule;
+}
+
+std::string default_user_policy(Family family) {
+  return family == Family::ebtables ? "ACCEPT" : "-";
+}
+
+bool targets_global_chain(const FwRule &rule) {
+  const auto target = rule.target();
+  if (target.empty())
+    return false;
+  auto recognized = recognize_chain(target);
+  return recognized && recognized->kind == ChainKind::global;
+}
+
+} // namespace
+
+bool TableEdit::empty() const {
+  return create_chains.empty() && replace_chains.empty() && new_chains.empty() &&
+         deletions.empty() && destroy_chains.empty() && insertions.empty();
+}
+
+std::string TableEdit::summary() const {
+  std::size_t added = insertions.size();
+  for (const auto &chain : replace_chains)
+    added += chain.rules.size();
+  for (const auto &chain : new_chains)
+    added += chain.rules.size();
+  std::string out = "+" + std::to_string(added) + " -" + std::to_string(deletions.size()) + " rules";
+  if (!new_chains.empty() || !create_chains.empty())
+    out += ", " + std::to_string(new_chains.size() + create_chains.size()) + " chains created";
+  if (!replace_chains.empty())
+    out += ", " + std::to_string(replace_chains.size()) + " chains rewritten";
+  if (!destroy_chains.empty())
+    out += ", " + std::to_string(destroy_chains.size()) + " chains destroyed";
+  return out;
+}
+
+TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
+                     const std::set<std::string> &owned, const IsOurs &is_ours) {
+  TableEdit edit;
+  edit.family = family;
+  EditableTable table = editable(live, family);
+  auto canon = [&](const std::vector<std::string> &args) { return canonical_args(family, args); };
+
+  // 1. Chains we own, by content.
+  std::set<std::string> planned_owned;
+  for (const auto &wanted : plan.owned_chains) {
+    planned_owned.insert(wanted.name);
+    const std::string policy = family == Family::ebtables
+                                   ? (wanted.policy.empty() ? "ACCEPT" : wanted.policy)
+                                   : "-";
+    ChainRules *current = table.find(wanted.name);
+    std::vector<FwRule> rules;
+    for (const auto &args : wanted.rules)
+      rules.push_back(make_rule(wanted.name, args));
+    if (!current) {
+      edit.new_chains.push_back(wanted);
+      table.chains.push_back(ChainRules{FwChain{wanted.name, policy}, std::move(rules)});
+      continue;
+    }
+    bool same = current->rules.size() == rules.size() &&
+                (family != Family::ebtables || current->chain.policy == policy);
+    for (std::size_t i = 0; same && i < rules.size(); ++i)
+      same = canon(current->rules[i].args) == canon(rules[i].args);
+    if (!same) {
+      edit.replace_chains.push_back(wanted);
+      current->chain.policy = policy;
+      current->rules = std::move(rules);
+    }
+  }
+
+  // 2. Shared chains the plan needs.
+  std::set<std::string> shared(plan.shared_chains.begin(), plan.shared_chains.end());
+  for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
+    for (const auto &rule : *list)
+      shared.insert(rule.chain);
+  for (const auto &name : plan.shared_chains)
+    if (!table.find(name)) {
+      edit.create_chains.push_back(name);
+      table.chains.push_back(ChainRules{FwChain{name, default_user_policy(family)}, {}});
+    }
+  for (const auto &name : shared)
+    if (!table.find(name) && is_builtin(name))
+      table.chains.push_back(ChainRules{FwChain{name, "ACCEPT"}, {}});
+
+  // 3. Our rules in chains we do not own: keep the planned ones (each planned
+  //    rule matches one live rule), delete the rest.
+  std::map<std::string, std::multiset<std::string>> planned_in;
+  for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
+    for (const auto &rule : *list)
+      planned_in[rule.chain].insert(canon(rule.args));
+  std::set<std::string> removable;
+  for (const auto &rule : plan.remove_rules)
+    removable.insert(rule.chain + "\n" + canon(rule.args));
+  for (auto &chain : table.chains) {
+    const std::string &name = chain.chain.name;
+    if (owned.count(name) || planned_owned.count(name))
+      continue;
+    auto &wanted = planned_in[name];
+    std::vector<FwRule> kept;
+    std::size_t position = 0;
+    for (auto &rule : chain.rules) {
+      ++position;
+      const std::string key = canon(rule.args);
+      const bool ours = is_ours(rule) || removable.count(name + "\n" + key);
+      if (ours) {
+        auto it = wanted.find(key);
+        if (it != wanted.end() && !removable.count(name + "\n" + key)) {
+          wanted.erase(it);
+        } else {
+          edit.deletions.push_back(RuleDeletion{name, rule.args, position});
+          continue;
+        }
+      }
+      kept.push_back(std::move(rule));
+    }
+    chain.rules = std::move(kept);
+  }
+
+  // 4. Destroy our chains the plan no longer has.
+  for (const auto &name : owned) {
+    if (planned_owned.count(name) || shared.count(name))
+      continue;
+    if (table.find(name)) {
+      edit.destroy_chains.push_back(name);
+      table.remove(name);
+    }
+  }
+
+  // 5. Insert planned rules that are missing, next to their planned
+  //    neighbours, after the host-wide anchors.
+  std::map<std::string, std::vector<const RuleSpec *>> first_of, last_of;
+  for (const auto &rule : plan.jumps_first)
+    first_of[rule.chain].push_back(&rule);
+  for (const auto &rule : plan.jumps_last)
+    last_of[rule.chain].push_back(&rule);
+  for (const auto &name : shared) {
+    ChainRules *chain = table.find(name);
+    if (!chain)
+      continue;
+    std::vector<bool> matched(chain->rules.size(), false);
+    auto find_unmatched = [&](const std::string &key) -> std::ptrdiff_t {
+      for (std::size_t i = 0; i < chain->rules.size(); ++i)
+        if (!matched[i] && canon(chain->rules[i].args) == key)
+          return static_cast<std::ptrdiff_t>(i);
+      return -1;
+    };
+    std::size_t cursor = 0;
+    while (cursor < chain->rules.size() && targets_global_chain(chain->rules[cursor]))
+      ++cursor;
+    for (const auto *rule : first_of[name]) {
+      const auto found = find_unmatched(canon(rule->args));
+      if (found >= 0) {
+        matched[static_cast<std::size_t>(found)] = true;
+        cursor = std::max(cursor, static_cast<std::size_t>(found) + 1);
+        continue;
+      }
+      chain->rules.insert(chain->rules.begin() + static_cast<std::ptrdiff_t>(cursor),
+                          make_rule(name, rule->args));
+      matched.insert(matched.begin() + static_cast<std::ptrdiff_t>(cursor), true);
+      edit.insertions.push_back(RuleInsertion{name, rule->args, cursor + 1});
+      ++cursor;
+    }
+    for (const auto *rule : last_of[name]) {
+      const auto found = find_unmatched(canon(rule->args));
+      if (found >= 0) {
+        matched[static_cast<std::size_t>(found)] = true;
+        continue;
+      }
+      chain->rules.push_back(make_rule(name, rule->args));
+      matched.push_back(true);
+      edit.insertions.push_back(RuleInsertion{name, rule->args, 0});
+    }
+  }
+
+  edit.result = to_table(table);
+  return edit;
+}
+
+std::string render_iptables_edit(const TableEdit &edit) {
+  if (edit.empty())
+    return "";
+  std::string out = "*filter\n";
+  for (const auto &name : edit.create_chains)
+    out += ":" + name + " - [0:0]\n";
+  for (const auto *list : {&edit.new_chains, &edit.replace_chains})
+    for (const auto &chain : *list)
+      out += ":" + chain.name + " - [0:0]\n"; // with --noflush: create or flush
+  for (const auto &deletion : edit.deletions)
+    out += format_rule_line("-D", RuleSpec{deletion.chain, deletion.args}) + "\n";
+  for (const auto &name : edit.destroy_chains)
+    out += "-F " + name + "\n";
+  for (const auto &name : edit.destroy_chains)
+    out += "-X " + name + "\n";
+  for (const auto *list : {&edit.new_chains, &edit.replace_chains})
+    for (const auto &chain : *list)
+      for (const auto &args : chain.rules)
+        out += format_rule_line("-A", RuleSpec{chain.name, args}) + "\n";
+  for (const auto &insertion : edit.insertions) {
+    if (insertion.position == 0)
+      out += format_rule_line("-A", RuleSpec{insertion.chain, insertion.args}) + "\n";
+    else {
+      std::vector<std::string> args{std::to_string(insertion.position)};
+      args.insert(args.end(), insertion.args.begin(), insertion.args.end());
+      out += format_rule_line("-I", RuleSpec{insertion.chain, args}) + "\n";
+    }
+  }
+  out += "COMMIT\n";
+  return out;
+}
+
+std::string render_ebtables_table(const FwTable &table) {
+  std::string out = "*" + (table.name.empty() ? std::string("filter") : table.name) + "\n";
+  for (const auto &chain : table.chains)
+    out += ":" + chain.name + " " + (chain.policy.empty() || chain.policy == "-" ? "ACCEPT" : chain.policy) + "\n";
+  for (const auto &rule : table.rules)
+    out += format_rule_line("-A", RuleSpec{rule.chain, rule.args}) + "\n";
+  return out;
+}
+
+std::vector<std::vector<std::string>> render_arptables_edit(const TableEdit &edit) {
+  std::vector<std::vector<std::string>> commands;
+  auto deletions = edit.deletions;
+  std::stable_sort(deletions.begin(), deletions.end(), [](const auto &a, const auto &b) {
+    return a.chain != b.chain ? a.chain < b.chain : a.position > b.position;
+  });
+  for (const auto &deletion : deletions)
+    commands.push_back({"-D", deletion.chain, std::to_string(deletion.position)});
+  for (const auto &name : edit.create_chains)
+    commands.push_back({"-N", name});
+  for (const auto &chain : edit.new_chains)
+    commands.push_back({"-N", chain.name});
+  for (const auto &chain : edit.replace_chains)
+    commands.push_back({"-F", chain.name});
+  for (const auto &name : edit.destroy_chains)
+    commands.push_back({"-F", name});
+  for (const auto &name : edit.destroy_chains)
+    commands.push_back({"-X", name});
+  for (const auto *list : {&edit.new_chains, &edit.replace_chains})
+    for (const auto &chain : *list)
+      for (const auto &args : chain.rules) {
+        std::vector<std::string> command{"-A", chain.name};
+        command.insert(command.end(), args.begin(), args.end());
+        commands.push_back(std::move(command));
+      }
+  for (const auto &insertion : edit.insertions) {
+    std::vector<std::string> command;
+    if (insertion.position == 0)
+      command = {"-A", insertion.chain};
+    else
+      command = {"-I", insertion.chain, std::to_string(insertion.position)};
+    command.insert(command.end(), insertion.args.begin(), insertion.args.end());
+    commands.push_back(std::move(command));
+  }
+  return commands;
+}
+
+bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs) {
+  return rule.chain == "FORWARD" && rule.args.size() == 4 &&
+         (rule.args[0] == "-i" || rule.args[0] == "-o") && vifs.count(rule.args[1]) &&
+         rule.args[2] == "-j" && rule.args[3] == "DROP";
+}
+
+FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vifs) {
+  EditableTable editable_table = editable(&table, Family::ebtables);
+  ChainRules *forward = editable_table.find("FORWARD");
+  std::vector<FwRule> drops;
+  for (const auto &vif : vifs) {
+    drops.push_back(make_rule("FORWARD", {"-i", vif, "-j", "DROP"}));
+    drops.push_back(make_rule("FORWARD", {"-o", vif, "-j", "DROP"}));
+  }
+  forward->rules.insert(forward->rules.begin(), drops.begin(), drops.end());
+  return to_table(editable_table);
+}
+
+} // namespace vifwall
