@@ -10,6 +10,7 @@
 #include "host_inputs.hpp"
 #include "lock.hpp"
 #include "parse_xe.hpp"
+#include "sg_desired.hpp"
 #include "sg_names.hpp"
 #include "sg_plan.hpp"
 #include "text.hpp"
@@ -23,7 +24,6 @@ namespace {
 
 const std::set<std::string> kHostChains = {"BRIDGE-FIREWALL", "BRIDGE-DEFAULT-FIREWALL",
                                            "DEFAULT_EBTABLES"};
-constexpr const char *kHostStateFile = "_host.state"; // '_' cannot start a VM name
 
 std::string read_small_file(const std::string &path) {
   auto text = read_input_file(path);
@@ -523,19 +523,6 @@ SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
 
 namespace {
 
-Result<VmPlan> render_user(const VmState &state, const std::vector<SgRule> &rules, char generation,
-                           ArpFilter arp) {
-  VmIdentity identity{state.vm_name, state.vm_id, state.ip, state.secondary_ips, state.mac, state.vifs};
-  auto plan = render_user_vm_defaults(identity, arp);
-  if (!plan)
-    return plan;
-  auto rule_plan = render_vm_rules(names_for_vm(state.vm_name), rules, generation);
-  if (!rule_plan)
-    return tl::unexpected(rule_plan.error());
-  append_plan(*plan, *rule_plan);
-  return plan;
-}
-
 char other_generation(char generation) { return generation == 'a' ? 'b' : 'a'; }
 
 } // namespace
@@ -548,9 +535,9 @@ static Result<SgOutcome> apply_user_state(SgApplier::Impl &impl, VmState &state,
                                           const std::vector<SgRule> &rules,
                                           const std::function<std::vector<std::pair<std::string, std::string>>(const VmState &)> &files) {
   const ArpFilter arp = impl.options.arp_filter;
-  state.arp_filter = arp == ArpFilter::arptables ? "arptables" : "ebtables";
+  state.arp_filter = to_string(arp);
   // Validate everything before touching anything (and before the lock).
-  if (auto probe = render_user(state, rules, state.generation, arp); !probe)
+  if (auto probe = plan_for_vm(state, rules, state.generation, arp); !probe)
     return tl::unexpected(probe.error());
   SgApplier::Impl::PreparedFiles prepared;
   prepared.files = files(state);
@@ -562,14 +549,14 @@ static Result<SgOutcome> apply_user_state(SgApplier::Impl &impl, VmState &state,
     return tl::unexpected(locks.error());
   char chosen = state.generation;
   auto plan_for = [&](const LiveFirewall &live) -> Result<std::optional<VmPlan>> {
-    auto same = render_user(state, rules, state.generation, arp);
+    auto same = plan_for_vm(state, rules, state.generation, arp);
     if (!same)
       return tl::unexpected(same.error());
     Change change = impl.vm_change(live, state.vm_name, *same, state.vifs);
     if (change.empty())
       return std::optional<VmPlan>(std::move(*same));
     chosen = other_generation(state.generation);
-    auto flipped = render_user(state, rules, chosen, arp);
+    auto flipped = plan_for_vm(state, rules, chosen, arp);
     if (!flipped)
       return tl::unexpected(flipped.error());
     return std::optional<VmPlan>(std::move(*flipped));
@@ -607,7 +594,7 @@ Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
   state.secondary_ips = *secondary;
   state.mac = request.mac;
   state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
-  if (auto probe = render_user(state, {}, 'a', impl.options.arp_filter); !probe)
+  if (auto probe = plan_for_vm(state, {}, 'a', impl.options.arp_filter); !probe)
     return tl::unexpected(probe.error());
   if (vifs->empty()) {
     auto resolved = impl.resolve_vifs(*name, false);
@@ -673,7 +660,7 @@ Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
   state.signature = *signature;
   state.seqno = std::to_string(*seqno);
   state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
-  if (auto probe = render_user(state, request.rules, 'a', impl.options.arp_filter); !probe)
+  if (auto probe = plan_for_vm(state, request.rules, 'a', impl.options.arp_filter); !probe)
     return tl::unexpected(probe.error());
   if (auto mac = validate_mac(state.mac))
     state.mac = *mac;
@@ -751,7 +738,7 @@ Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vec
   state.dom_id = Impl::dom_id_of(state.vifs);
   state.ip = "_ignore_";
   state.mac = "ff:ff:ff:ff:ff:ff";
-  state.arp_filter = impl.options.arp_filter == ArpFilter::arptables ? "arptables" : "ebtables";
+  state.arp_filter = to_string(impl.options.arp_filter);
   Impl::PreparedFiles prepared;
   prepared.files = {
       {rule_log_path(impl.options.state_dir, *name),
@@ -894,12 +881,8 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
   if (!plan)
     return tl::unexpected(plan.error());
   Impl::PreparedFiles prepared;
-  std::string host_state = "vifwall-host 1\nuplinks";
-  for (const auto &uplink : uplinks)
-    host_state += " " + uplink;
-  host_state += std::string("\narp-filter ") +
-                (impl.uses_arptables() ? "arptables" : "ebtables") + "\n";
-  prepared.files = {{impl.options.state_dir + "/" + kHostStateFile, host_state}};
+  prepared.files = {{host_state_path(impl.options.state_dir),
+                     format_host_state(HostSetupState{uplinks, impl.options.arp_filter})}};
   if (!impl.options.dry_run)
     if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
       return tl::unexpected(ok.error());
