@@ -921,6 +921,11 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
 
 Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> running) {
   auto &impl = *impl_;
+  // Names given by the caller are checked; xe's are only compared with.
+  if (running)
+    for (const auto &name : *running)
+      if (auto ok = validate_vm_name(name); !ok)
+        return fail("--running", 0, ok.error().message);
   if (!running) {
     auto xe = find_xe(impl.options.xe);
     if (!xe)
@@ -938,9 +943,6 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
       running->insert(running->end(), names->begin(), names->end());
     }
   }
-  for (const auto &name : *running)
-    if (auto ok = validate_vm_name(name); !ok)
-      return fail("--running", 0, ok.error().message);
   const std::set<std::string> alive(running->begin(), running->end());
 
   // Candidates: VMs with state files, and VMs whose chains are in iptables.
