@@ -53,4 +53,24 @@ out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms --cache-ttl 0)
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -lt 10 ] || fail "completion waited ${elapsed}s for a hung xe"
 grep -qx 'i-2-3-VM' <<<"$out" || fail "a hung xe should give the stale cached list, got: $out"
+# sg-apply: subcommands, their options, and VM names from the state directory.
+sg_complete() {
+    bash -c '
+        source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        _sg_apply
+        printf "%s\n" "${COMPREPLY[@]}"
+    ' _ "$src/completions/sg-apply" "$@"
+}
+out=$(sg_complete sg-apply def)
+[ "$out" = "default" ] || fail "sg-apply subcommand completion gave: $out"
+out=$(sg_complete sg-apply rules --rules-)
+[ "$out" = "--rules-file" ] || fail "sg-apply rules option completion gave: $out"
+mkdir -p "$tmp/state"
+printf 'vifwall-state 1\nvm i-2-3-VM\n' > "$tmp/state/i-2-3-VM.state"
+out=$(sg_complete sg-apply --state-dir "$tmp/state" destroy --vm i-)
+[ "$out" = "i-2-3-VM" ] || fail "sg-apply destroy --vm completion gave: $out"
+out=$(sg_complete sg-apply --arp-filter e)
+[ "$out" = "ebtables" ] || fail "--arp-filter completion gave: $out"
 echo "completion: all checks passed"
