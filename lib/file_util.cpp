@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <csignal>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +41,31 @@ Result<void> write_file_atomically(const std::string &path, const std::string &c
     return fail(path, 0, std::string("cannot write: ") + std::strerror(error));
   }
   return {};
+}
+
+std::size_t remove_stale_temp_files(const std::string &dir) {
+  DIR *handle = ::opendir(dir.c_str());
+  if (!handle)
+    return 0;
+  std::size_t removed = 0;
+  while (auto *entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    for (const char *marker : {".tmp.", ".probe."}) {
+      const auto at = name.rfind(marker);
+      if (at == std::string::npos)
+        continue;
+      const std::string pid_text = name.substr(at + std::strlen(marker));
+      if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos ||
+          pid_text.size() > 9)
+        continue;
+      const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH &&
+          ::unlink((dir + "/" + name).c_str()) == 0)
+        ++removed;
+    }
+  }
+  ::closedir(handle);
+  return removed;
 }
 
 Result<void> ensure_directory(const std::string &path, unsigned mode) {

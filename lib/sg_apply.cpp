@@ -232,6 +232,16 @@ struct SgApplier::Impl {
     for (const auto &set : live.ipsets.sets) {
       if (planned_sets.count(set.name))
         continue;
+      // Swap scratch sets live only inside one ipset restore under our lock;
+      // one that exists now was left by a killed run.
+      if (set.name.rfind("vifwall-tmp-", 0) == 0) {
+        bool reused = false; // the load below recreates, swaps and destroys it
+        for (const auto &existing : change.existing_sets)
+          reused = reused || swap_set_name(existing) == set.name;
+        if (!reused)
+          change.sets_to_destroy.push_back(set.name);
+        continue;
+      }
       const auto rule_set = recognize_rule_set(set.name);
       if (set.name == names.ipset || (rule_set && rule_set->set_base == names.set_base))
         change.sets_to_destroy.push_back(set.name);
@@ -499,6 +509,7 @@ struct SgApplier::Impl {
     Result<void> check_writable(const std::string &state_dir) {
       if (auto ok = ensure_directory(state_dir); !ok)
         return ok;
+      remove_stale_temp_files(state_dir); // left by a killed run
       for (const auto &[path, content] : files) {
         const std::string probe = path + ".probe." + std::to_string(::getpid());
         if (auto ok = write_file_atomically(probe, content); !ok)
