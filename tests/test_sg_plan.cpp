@@ -1,0 +1,166 @@
+#include <catch2/catch.hpp>
+
+#include "parse_iptables_save.hpp"
+#include "sg_plan.hpp"
+
+using namespace vifwall;
+
+namespace {
+
+FwTable iptables_table(const std::string &rules) {
+  auto dump = parse_iptables_save("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" +
+                                      rules + "COMMIT\n",
+                                  "test");
+  REQUIRE(dump);
+  return *dump->table("filter");
+}
+
+RuleSpec jump(std::string chain, std::vector<std::string> args) { return {std::move(chain), std::move(args)}; }
+
+// A VM plan the way sg_render writes it: an owned chain and a jump in and out.
+TablePlan vm_plan(const std::string &vif) {
+  TablePlan plan;
+  plan.owned_chains.push_back(ChainContent{
+      "i-2-3-VM-def",
+      {{"-p", "udp", "-m", "physdev", "--physdev-in", vif, "--physdev-is-bridged", "-m", "udp", "--dport", "53", "-j", "RETURN"},
+       {"-m", "physdev", "--physdev-out", vif, "--physdev-is-bridged", "-j", "i-2-3-VM"}},
+      ""});
+  plan.owned_chains.push_back(ChainContent{"i-2-3-VM", {{"-j", "DROP"}}, ""});
+  plan.shared_chains = {"BRIDGE-FIREWALL"};
+  plan.jumps_first.push_back(jump("BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-in", vif, "--physdev-is-bridged", "-j", "i-2-3-VM-def"}));
+  plan.jumps_last.push_back(jump("BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-out", vif, "--physdev-is-bridged", "-j", "i-2-3-VM-def"}));
+  return plan;
+}
+
+const std::set<std::string> kOwned = {"i-2-3-VM", "i-2-3-VM-eg", "i-2-3-VM-def"};
+bool ours(const FwRule &rule) { return kOwned.count(rule.target()) > 0; }
+
+const std::string kHostRules =
+    ":BRIDGE-DEFAULT-FIREWALL - [0:0]\n:BRIDGE-FIREWALL - [0:0]\n:OTHER - [0:0]\n"
+    "-A FORWARD -m physdev --physdev-is-bridged -j BRIDGE-FIREWALL\n"
+    "-A BRIDGE-FIREWALL -j BRIDGE-DEFAULT-FIREWALL\n"
+    "-A BRIDGE-FIREWALL -m physdev --physdev-in vif9.0 --physdev-is-bridged -j OTHER\n";
+
+} // namespace
+
+TEST_CASE("diff_table creates a VM's chains and puts its jumps after the host's anchor", "[sgplan]") {
+  const FwTable live = iptables_table(kHostRules);
+  const TableEdit edit = diff_table(Family::iptables, vm_plan("vif7.0"), &live, kOwned, ours);
+  CHECK(edit.new_chains.size() == 2);
+  CHECK(edit.deletions.empty());
+  REQUIRE(edit.insertions.size() == 2);
+  CHECK(edit.insertions[0].position == 2); // after -j BRIDGE-DEFAULT-FIREWALL
+  CHECK(edit.insertions[1].position == 0); // appended
+  CHECK(render_iptables_edit(edit) ==
+        "*filter\n"
+        ":i-2-3-VM-def - [0:0]\n"
+        ":i-2-3-VM - [0:0]\n"
+        "-A i-2-3-VM-def -p udp -m physdev --physdev-in vif7.0 --physdev-is-bridged -m udp --dport 53 -j RETURN\n"
+        "-A i-2-3-VM-def -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM\n"
+        "-A i-2-3-VM -j DROP\n"
+        "-I BRIDGE-FIREWALL 2 -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+        "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+        "COMMIT\n");
+  // The foreign jump to OTHER is kept in the resulting table.
+  bool other_kept = false;
+  for (const auto &rule : edit.result.rules)
+    other_kept = other_kept || rule.target() == "OTHER";
+  CHECK(other_kept);
+}
+
+TEST_CASE("diff_table finds nothing to do when the live table already holds the plan", "[sgplan]") {
+  // As iptables-save prints it: options in its own order, -m udp moved.
+  const FwTable live = iptables_table(
+      kHostRules + ":i-2-3-VM - [0:0]\n:i-2-3-VM-def - [0:0]\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A i-2-3-VM -j DROP\n"
+                   "-A i-2-3-VM-def -p udp -m physdev --physdev-in vif7.0 --physdev-is-bridged -m udp --dport 53 -j RETURN\n"
+                   "-A i-2-3-VM-def -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM\n");
+  const TableEdit edit = diff_table(Family::iptables, vm_plan("vif7.0"), &live, kOwned, ours);
+  CHECK(edit.empty());
+  CHECK(render_iptables_edit(edit).empty());
+}
+
+TEST_CASE("diff_table re-points jumps after a reboot and deletes the stale ones", "[sgplan]") {
+  const FwTable live = iptables_table(
+      kHostRules + ":i-2-3-VM - [0:0]\n:i-2-3-VM-def - [0:0]\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A i-2-3-VM -j DROP\n");
+  const TableEdit edit = diff_table(Family::iptables, vm_plan("vif9.0"), &live, kOwned, ours);
+  REQUIRE(edit.deletions.size() == 2);
+  CHECK(edit.deletions[0].position == 3);
+  CHECK(edit.deletions[1].position == 4);
+  CHECK(edit.replace_chains.size() == 1); // -def names the vif; i-2-3-VM is unchanged
+  CHECK(edit.replace_chains[0].name == "i-2-3-VM-def");
+  const std::string text = render_iptables_edit(edit);
+  CHECK(text.find("-D BRIDGE-FIREWALL -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n") !=
+        std::string::npos);
+  CHECK(text.find("-I BRIDGE-FIREWALL 2 -m physdev --physdev-in vif9.0") != std::string::npos);
+  // The other software's jump for vif9.0 is not ours and stays.
+  CHECK(text.find("OTHER") == std::string::npos);
+}
+
+TEST_CASE("diff_table with no plan removes everything of the VM and nothing else", "[sgplan]") {
+  const FwTable live = iptables_table(
+      kHostRules + ":i-2-3-VM - [0:0]\n:i-2-3-VM-def - [0:0]\n:i-2-3-VM-eg - [0:0]\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A i-2-3-VM-def -j i-2-3-VM-eg\n");
+  const TableEdit edit = diff_table(Family::iptables, TablePlan{}, &live, kOwned, ours);
+  CHECK(edit.deletions.size() == 2); // CloudStack's duplicated jump too
+  CHECK(edit.destroy_chains.size() == 3);
+  const std::string text = render_iptables_edit(edit);
+  // Every chain is flushed before any is deleted: -def refers to -eg.
+  CHECK(text.find("-F i-2-3-VM-def\n") < text.find("-X i-2-3-VM-eg\n"));
+  CHECK(text.find("-F i-2-3-VM-eg\n") < text.find("-X i-2-3-VM-def\n"));
+  CHECK(text.find("OTHER") == std::string::npos);
+}
+
+TEST_CASE("diff_table keeps planned neighbours together in a shared chain", "[sgplan]") {
+  // FORWARD has the jump to BRIDGE-FIREWALL but lost the uplink accept: the
+  // accept must go back after the jump, or VM egress rules would be skipped.
+  const FwTable live = iptables_table(kHostRules + "-A FORWARD -j DROP\n");
+  TablePlan plan;
+  plan.jumps_first = {jump("FORWARD", {"-m", "physdev", "--physdev-is-bridged", "-j", "BRIDGE-FIREWALL"}),
+                      jump("FORWARD", {"-m", "physdev", "--physdev-out", "eth0+", "--physdev-is-bridged", "-j", "ACCEPT"})};
+  plan.jumps_last = {jump("FORWARD", {"-j", "DROP"})};
+  auto host_ours = [](const FwRule &r) { return r.target() == "BRIDGE-FIREWALL"; };
+  const TableEdit edit = diff_table(Family::iptables, plan, &live, {"BRIDGE-DEFAULT-FIREWALL"}, host_ours);
+  REQUIRE(edit.insertions.size() == 1);
+  CHECK(edit.insertions[0].position == 2);
+  CHECK(edit.insertions[0].args[3] == "eth0+");
+}
+
+TEST_CASE("arptables edits delete by number, highest first", "[sgplan]") {
+  TableEdit edit;
+  edit.family = Family::arptables;
+  edit.deletions = {{"FORWARD", {"-j", "i-2-3-VM", "-i", "vif7.0"}, 1},
+                    {"FORWARD", {"-j", "i-2-3-VM", "-o", "vif7.0"}, 3}};
+  edit.destroy_chains = {"i-2-3-VM"};
+  const auto commands = render_arptables_edit(edit);
+  REQUIRE(commands.size() == 4);
+  CHECK(commands[0] == std::vector<std::string>{"-D", "FORWARD", "3"});
+  CHECK(commands[1] == std::vector<std::string>{"-D", "FORWARD", "1"});
+  CHECK(commands[2] == std::vector<std::string>{"-F", "i-2-3-VM"});
+  CHECK(commands[3] == std::vector<std::string>{"-X", "i-2-3-VM"});
+}
+
+TEST_CASE("the quarantine wall goes first in ebtables FORWARD and is recognised", "[sgplan]") {
+  FwTable table;
+  table.name = "filter";
+  table.chains = {{"INPUT", "ACCEPT"}, {"FORWARD", "ACCEPT"}, {"OUTPUT", "ACCEPT"}, {"FORWARD_vif7.0", "ACCEPT"}};
+  FwRule xapi;
+  xapi.chain = "FORWARD";
+  xapi.args = {"-i", "vif7.0", "-j", "FORWARD_vif7.0"};
+  table.rules = {xapi};
+  const FwTable walled = with_quarantine(table, {"vif7.0"});
+  const std::string text = render_ebtables_table(walled);
+  CHECK(text == "*filter\n:INPUT ACCEPT\n:FORWARD ACCEPT\n:OUTPUT ACCEPT\n:FORWARD_vif7.0 ACCEPT\n"
+                "-A FORWARD -i vif7.0 -j DROP\n-A FORWARD -o vif7.0 -j DROP\n"
+                "-A FORWARD -i vif7.0 -j FORWARD_vif7.0\n");
+  CHECK(is_quarantine_rule(walled.rules[0], {"vif7.0"}));
+  CHECK_FALSE(is_quarantine_rule(walled.rules[0], {"vif8.0"}));
+  CHECK_FALSE(is_quarantine_rule(walled.rules[2], {"vif7.0"}));
+}
