@@ -481,6 +481,46 @@ struct SgApplier::Impl {
     return "-1";
   }
 
+  // A user VM's identity from the command line: every value validated (by
+  // rendering the plan once with a placeholder VIF, so a bad IP fails before
+  // xe is asked anything), then the VIFs looked up when none were given.
+  Result<VmState> user_vm_state(const std::string &vm_name, const std::string &vm_id,
+                                const std::string &ip, const std::string &mac,
+                                const std::vector<std::string> &secondary_ips,
+                                const std::vector<std::string> &requested_vifs,
+                                const std::vector<SgRule> &rules) {
+    auto name = validate_vm_name(vm_name);
+    if (!name)
+      return fail("--vm", 0, name.error().message);
+    if (is_system_vm(*name))
+      return fail("--vm", 0, quote_for_error(*name) + " is a system VM name; use `sg-apply systemvm`");
+    auto vifs = checked_vifs(requested_vifs);
+    if (!vifs)
+      return tl::unexpected(vifs.error());
+    VmState state;
+    state.kind = VmKind::user;
+    state.vm_name = *name;
+    state.vm_id = vm_id;
+    state.ip = ip;
+    state.secondary_ips = secondary_ips;
+    state.mac = mac;
+    state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
+    if (auto probe = plan_for_vm(state, rules, 'a', options.arp_filter); !probe)
+      return tl::unexpected(probe.error());
+    if (vifs->empty()) {
+      auto resolved = resolve_vifs(*name, false);
+      if (!resolved)
+        return tl::unexpected(resolved.error());
+      state.vifs = resolved->vifs;
+    } else {
+      state.vifs = *vifs;
+    }
+    state.dom_id = dom_id_of(state.vifs);
+    if (auto normalized = validate_mac(state.mac))
+      state.mac = *normalized;
+    return state;
+  }
+
   // ---- state files ----------------------------------------------------------
   std::optional<VmState> load_state(const std::string &vm) {
     const auto path = vm_state_path(options.state_dir, vm);
@@ -583,41 +623,16 @@ static Result<SgOutcome> apply_user_state(SgApplier::Impl &impl, VmState &state,
 
 Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
   auto &impl = *impl_;
-  auto name = validate_vm_name(request.vm_name);
-  if (!name)
-    return fail("--vm", 0, name.error().message);
-  if (is_system_vm(*name))
-    return fail("--vm", 0, quote_for_error(*name) + " is a system VM name; use `sg-apply systemvm`");
   auto secondary = parse_secondary_ips(request.secondary_ips.empty() ? "0;" : request.secondary_ips,
                                        "--sec-ips");
   if (!secondary)
     return tl::unexpected(secondary.error());
-  auto vifs = impl.checked_vifs(request.vifs);
-  if (!vifs)
-    return tl::unexpected(vifs.error());
-  // Everything the plan needs is validated by rendering it once with no VIF
-  // lookup, so a bad IP fails before xe is asked anything.
-  VmState state;
-  state.kind = VmKind::user;
-  state.vm_name = *name;
-  state.vm_id = request.vm_id;
-  state.ip = request.ip;
-  state.secondary_ips = *secondary;
-  state.mac = request.mac;
-  state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
-  if (auto probe = plan_for_vm(state, {}, 'a', impl.options.arp_filter); !probe)
-    return tl::unexpected(probe.error());
-  if (vifs->empty()) {
-    auto resolved = impl.resolve_vifs(*name, false);
-    if (!resolved)
-      return tl::unexpected(resolved.error());
-    state.vifs = resolved->vifs;
-  } else {
-    state.vifs = *vifs;
-  }
-  state.dom_id = Impl::dom_id_of(state.vifs);
-  if (auto mac = validate_mac(state.mac))
-    state.mac = *mac;
+  auto made = impl.user_vm_state(request.vm_name, request.vm_id, request.ip, request.mac, *secondary,
+                                 request.vifs, {});
+  if (!made)
+    return tl::unexpected(made.error());
+  VmState state = std::move(*made);
+  const std::string *name = &state.vm_name;
   // Keep the rules already applied to this VM (CloudStack flushes them and
   // waits for the next network_rules call; meanwhile the VM is closed).
   std::vector<SgRule> rules;
@@ -646,50 +661,27 @@ Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
 
 Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
   auto &impl = *impl_;
-  auto name = validate_vm_name(request.vm_name);
-  if (!name)
-    return fail("--vm", 0, name.error().message);
-  if (is_system_vm(*name))
-    return fail("--vm", 0, quote_for_error(*name) + " is a system VM: its traffic is not filtered by rules");
   auto signature = validate_signature(request.signature);
   if (!signature)
     return fail("--sig", 0, signature.error().message);
   auto seqno = validate_seqno(request.seqno);
   if (!seqno)
     return fail("--seq", 0, seqno.error().message);
-  auto vifs = impl.checked_vifs(request.vifs);
-  if (!vifs)
-    return tl::unexpected(vifs.error());
-  VmState state;
-  state.kind = VmKind::user;
-  state.vm_name = *name;
-  state.vm_id = request.vm_id;
-  state.ip = request.ip;
-  state.mac = request.mac;
+  auto made = impl.user_vm_state(request.vm_name, request.vm_id, request.ip, request.mac, {},
+                                 request.vifs, request.rules);
+  if (!made)
+    return tl::unexpected(made.error());
+  VmState state = std::move(*made);
+  const std::string *name = &state.vm_name;
   state.rules = format_rule_string(request.rules);
   state.rules_applied = true;
   state.signature = *signature;
   state.seqno = std::to_string(*seqno);
-  state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
-  if (auto probe = plan_for_vm(state, request.rules, 'a', impl.options.arp_filter); !probe)
-    return tl::unexpected(probe.error());
-  if (auto mac = validate_mac(state.mac))
-    state.mac = *mac;
-
   const auto old = impl.load_state(*name);
   if (old && old->kind == VmKind::user) {
     state.secondary_ips = old->secondary_ips;
     state.generation = old->generation;
   }
-  if (vifs->empty()) {
-    auto resolved = impl.resolve_vifs(*name, false);
-    if (!resolved)
-      return tl::unexpected(resolved.error());
-    state.vifs = resolved->vifs;
-  } else {
-    state.vifs = *vifs;
-  }
-  state.dom_id = Impl::dom_id_of(state.vifs);
 
   const RuleLog incoming{state.vm_name, state.vm_id, state.ip, state.dom_id,
                          state.signature, state.seqno, state.mac};

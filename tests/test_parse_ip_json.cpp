@@ -7,40 +7,15 @@
 #include "testutil.hpp"
 
 using namespace vifwall;
+using vifwall::test::describe_links;
 using vifwall::test::read_data;
 
 namespace {
 
-// Every field, one link a line, so that a failed comparison shows the
-// difference (Catch cannot print a Link).
-std::string render(const std::vector<Link> &links) {
-  auto opt = [](const auto &value) {
-    if (!value)
-      return std::string("-");
-    std::ostringstream out;
-    out << *value;
-    return out.str();
-  };
-  auto counters_text = [&](const Counters &c) {
-    return opt(c.bytes) + "/" + opt(c.packets) + "/" + opt(c.errors) + "/" +
-           opt(c.dropped);
-  };
-  std::string out;
-  for (const Link &l : links) {
-    out += opt(l.ifindex) + " " + l.name + " mac=" + opt(l.mac) +
-           " mtu=" + opt(l.mtu) + " master=" + opt(l.master) +
-           " state=" + l.state + " flags=";
-    for (const std::string &flag : l.flags)
-      out += flag + ",";
-    out += " rx=" + counters_text(l.rx) + " tx=" + counters_text(l.tx) +
-           " line=" + std::to_string(l.line) + "\n";
-  }
-  return out;
-}
 
 #define CHECK_LINKS(got, want)                                                 \
   do {                                                                         \
-    CHECK(render(got) == render(want));                                        \
+    CHECK(describe_links(got) == describe_links(want));                                        \
     CHECK((got) == (want));                                                    \
   } while (false)
 

@@ -7,6 +7,7 @@
 #include "testutil.hpp"
 
 using namespace vifwall;
+using vifwall::test::describe_links;
 using vifwall::test::read_data;
 
 namespace {
@@ -90,38 +91,11 @@ void add_sample_counters(std::vector<Link> &links) {
   }
 }
 
-// Every field, one link a line, so that a failed comparison shows the
-// difference (Catch cannot print a Link).
-std::string render(const std::vector<Link> &links) {
-  auto opt = [](const auto &value) {
-    if (!value)
-      return std::string("-");
-    std::ostringstream out;
-    out << *value;
-    return out.str();
-  };
-  auto counters_text = [&](const Counters &c) {
-    return opt(c.bytes) + "/" + opt(c.packets) + "/" + opt(c.errors) + "/" +
-           opt(c.dropped);
-  };
-  std::string out;
-  for (const Link &l : links) {
-    out += opt(l.ifindex) + " " + l.name + " mac=" + opt(l.mac) +
-           " mtu=" + opt(l.mtu) + " master=" + opt(l.master) +
-           " state=" + l.state + " flags=";
-    for (const std::string &flag : l.flags)
-      out += flag + ",";
-    out += " rx=" + counters_text(l.rx) + " tx=" + counters_text(l.tx) +
-           " line=" + std::to_string(l.line) +
-           (l.name_truncated ? " truncated" : "") + "\n";
-  }
-  return out;
-}
 
 // Readable on failure, exact (operator==) in any case.
 #define CHECK_LINKS(got, want)                                                 \
   do {                                                                         \
-    CHECK(render(got) == render(want));                                        \
+    CHECK(describe_links(got) == describe_links(want));                                        \
     CHECK((got) == (want));                                                    \
   } while (false)
 

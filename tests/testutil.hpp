@@ -2,6 +2,9 @@
 #pragma once
 
 #include <fstream>
+#include <vector>
+
+#include "model.hpp"
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -27,6 +30,31 @@ inline std::string read_source(const std::string &relative) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+// Every field of each link, one link a line, so that a failed comparison
+// shows the difference (Catch cannot print a Link).
+inline std::string describe_links(const std::vector<Link> &links) {
+  auto opt = [](const auto &value) {
+    if (!value)
+      return std::string("-");
+    std::ostringstream out;
+    out << *value;
+    return out.str();
+  };
+  auto counters_text = [&](const Counters &c) {
+    return opt(c.bytes) + "/" + opt(c.packets) + "/" + opt(c.errors) + "/" + opt(c.dropped);
+  };
+  std::string out;
+  for (const Link &l : links) {
+    out += opt(l.ifindex) + " " + l.name + " mac=" + opt(l.mac) + " mtu=" + opt(l.mtu) +
+           " master=" + opt(l.master) + " state=" + l.state + " flags=";
+    for (const std::string &flag : l.flags)
+      out += flag + ",";
+    out += " rx=" + counters_text(l.rx) + " tx=" + counters_text(l.tx) +
+           " line=" + std::to_string(l.line) + (l.name_truncated ? " truncated" : "") + "\n";
+  }
+  return out;
 }
 
 } // namespace vifwall::test

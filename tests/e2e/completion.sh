@@ -8,15 +8,17 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export PATH="$build/tools:$PATH" XDG_RUNTIME_DIR=$tmp
 
-complete_words() {  # prints COMPREPLY, one per line, for the words given
+# complete_with SCRIPT FUNCTION WORDS...: COMPREPLY, one per line.
+complete_with() {
     bash -c '
-        source "$1"; shift
+        source "$1"; fn=$2; shift 2
         COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
         COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-        _vif_of
+        "$fn"
         printf "%s\n" "${COMPREPLY[@]}"
-    ' _ "$src/completions/vif-of" "$@"
+    ' _ "$@"
 }
+complete_words() { complete_with "$src/completions/vif-of" _vif_of "$@"; }
 
 out=$(complete_words vif-of --js)
 [ "$out" = "--json" ] || fail "option completion gave: $out"
@@ -54,15 +56,7 @@ elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -lt 10 ] || fail "completion waited ${elapsed}s for a hung xe"
 grep -qx 'i-2-3-VM' <<<"$out" || fail "a hung xe should give the stale cached list, got: $out"
 # sg-apply: subcommands, their options, and VM names from the state directory.
-sg_complete() {
-    bash -c '
-        source "$1"; shift
-        COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
-        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-        _sg_apply
-        printf "%s\n" "${COMPREPLY[@]}"
-    ' _ "$src/completions/sg-apply" "$@"
-}
+sg_complete() { complete_with "$src/completions/sg-apply" _sg_apply "$@"; }
 out=$(sg_complete sg-apply def)
 [ "$out" = "default" ] || fail "sg-apply subcommand completion gave: $out"
 out=$(sg_complete sg-apply rules --rules-)

@@ -126,6 +126,15 @@ assert_same_file() {
   fi
 }
 
+# sg_apply_in SIM ARGS...: the built sg-apply in SIM's dom0, with the test's
+# own state directory and locks (never the host's /var/run/cloud or /var/lock).
+sg_apply_in() {
+  local sim=$1
+  shift
+  "$SIM" dom0 "$sim" -- env VIFWALL_STATE_DIR="$E2E_TMP/state" VIFWALL_LOCK_FILE="$E2E_TMP/lock" \
+    VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" "$BUILD_DIR/tools/sg-apply" "$@"
+}
+
 # sim_up HOSTFILE [up options]: prints the new sim's name.
 sim_up() {
   "$SIM" up "$@"

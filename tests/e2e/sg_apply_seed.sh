@@ -9,10 +9,7 @@ require_root
 require_sim
 
 name=$(sim_up "$SEED_HOST")
-sg() {
-  "$SIM" dom0 "$name" -- env VIFWALL_STATE_DIR="$E2E_TMP/state" VIFWALL_LOCK_FILE="$E2E_TMP/lock" \
-    VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" "$BUILD_DIR/tools/sg-apply" "$@"
-}
+sg() { sg_apply_in "$name" "$@"; }
 sg setup
 sg --arp-filter arptables default --vm i-2-3-VM --vm-id 3 --ip 10.147.41.238 --mac 06:f8:c8:00:00:09
 

@@ -10,10 +10,7 @@ require_sim
 name=$(sim_up "$SEED_HOST")
 A=i-2-3-VM A_IP=10.147.41.238 A_MAC=06:f8:c8:00:00:09
 B=i-2-5-VM B_IP=10.147.41.240 B_MAC=06:f8:c8:00:00:0b
-sg() {
-  "$SIM" dom0 "$name" -- env VIFWALL_STATE_DIR="$E2E_TMP/state" VIFWALL_LOCK_FILE="$E2E_TMP/lock" \
-    VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" "$BUILD_DIR/tools/sg-apply" "$@"
-}
+sg() { sg_apply_in "$name" "$@"; }
 # connects FROM_VM IP PORT: a TCP connect with a short timeout (a working
 # connect on this LAN takes well under a millisecond).
 connects() {
