@@ -78,6 +78,17 @@ const IpSet *IpsetDump::find(std::string_view wanted) const {
 
 // ---- words and counters ----------------------------------------------------------
 
+bool is_skippable_line(std::string_view line, FwDump &dump) {
+  if (line.empty())
+    return true;
+  if (line.front() != '#')
+    return false;
+  const std::string_view body = trim(line.substr(1));
+  if (starts_with(body, "Warning:"))
+    dump.warnings.emplace_back(body);
+  return true;
+}
+
 std::optional<std::vector<std::string>> split_rule_words(std::string_view text) {
   std::vector<std::string> words;
   std::string current;

@@ -128,6 +128,11 @@ std::optional<std::vector<std::string>> split_rule_words(std::string_view text);
 // that need it, so that split_rule_words(join_rule_words(x)) == x.
 std::string join_rule_words(const std::vector<std::string> &words);
 
+// True for a line the parsers skip: blank, or a `#` comment.  A comment
+// that is a tool's "# Warning: ..." (stderr merged in) is kept in
+// dump.warnings.  `line` is already trimmed.
+bool is_skippable_line(std::string_view line, FwDump &dump);
+
 // "[12:3456]" -> {12, 3456}; nullopt if not exactly that shape.
 std::optional<RuleCounters> parse_bracket_counters(std::string_view text);
 

@@ -47,14 +47,8 @@ Result<FwDump> parse_arptables_list(std::string_view text, const std::string &so
 
   for (const Line &line : split_lines(cleaned)) {
     const std::string_view text_line = trim(line.text);
-    if (text_line.empty())
+    if (is_skippable_line(text_line, dump))
       continue;
-    if (text_line.front() == '#') {
-      const std::string_view body = trim(text_line.substr(1));
-      if (starts_with(body, "Warning:"))
-        dump.warnings.emplace_back(body);
-      continue;
-    }
     if (starts_with(text_line, "Chain ")) {
       const std::string_view rest = text_line.substr(6);
       const auto open = rest.find(" (");

@@ -57,14 +57,8 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
   for (const Line &line : split_lines(cleaned)) {
     last_line = line.number;
     const std::string_view text_line = trim(line.text);
-    if (text_line.empty())
+    if (is_skippable_line(text_line, dump))
       continue;
-    if (text_line.front() == '#') {
-      const std::string_view body = trim(text_line.substr(1));
-      if (starts_with(body, "Warning:"))
-        dump.warnings.emplace_back(body);
-      continue;
-    }
     if (starts_with(text_line, "Bridge table:")) {
       if (auto error = check_count(line.number))
         return tl::unexpected<Error>(*error);

@@ -217,14 +217,8 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
 
   for (const Line &line : split_lines(cleaned)) {
     const std::string_view text_line = trim(line.text);
-    if (text_line.empty())
+    if (is_skippable_line(text_line, dump))
       continue;
-    if (text_line.front() == '#') {
-      const std::string_view body = trim(text_line.substr(1));
-      if (starts_with(body, "Warning:"))
-        dump.warnings.emplace_back(body);
-      continue;
-    }
     if (is_tool_warning(text_line)) {
       dump.warnings.emplace_back(text_line);
       continue;

@@ -145,6 +145,16 @@ struct SgApplier::Impl {
 
   bool uses_arptables() const { return options.arp_filter == ArpFilter::arptables; }
 
+  // Standard output of a command that must succeed within the timeout.
+  Result<std::string> output_of(std::vector<std::string> argv) {
+    Command command{std::move(argv)};
+    command.timeout = options.command_timeout;
+    auto output = run_checked(runner, command);
+    if (!output)
+      return tl::unexpected(output.error());
+    return std::move(output->out);
+  }
+
   // ebtables-nft cannot give a user chain any policy but RETURN (it accepts
   // and ignores ACCEPT).  Plan what it will really hold, or every run would
   // find the chain "different" and rewrite it.  RETURN is the stricter one:
@@ -868,12 +878,10 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
     auto ip = find_program("ip");
     if (!ip)
       return fail("cannot find the uplinks without `ip`; give --uplink");
-    Command command{{*ip, "-o", "link"}};
-    command.timeout = impl.options.command_timeout;
-    auto output = run_checked(impl.runner, command);
+    auto output = impl.output_of({*ip, "-o", "link"});
     if (!output)
       return tl::unexpected(output.error());
-    auto links = parse_links(output->out, "ip -o link");
+    auto links = parse_links(*output, "ip -o link");
     if (!links)
       return tl::unexpected(links.error());
     for (const auto &link : *links)
@@ -935,12 +943,10 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
       return tl::unexpected(xe.error());
     running.emplace();
     for (const char *state : {"power-state=running", "power-state=paused"}) {
-      Command command{{*xe, "vm-list", state, "params=name-label", "--minimal"}};
-      command.timeout = impl.options.command_timeout;
-      auto output = run_checked(impl.runner, command);
+      auto output = impl.output_of({*xe, "vm-list", state, "params=name-label", "--minimal"});
       if (!output)
         return tl::unexpected(output.error());
-      auto names = parse_xe_minimal(output->out, "xe vm-list --minimal");
+      auto names = parse_xe_minimal(*output, "xe vm-list --minimal");
       if (!names)
         return tl::unexpected(names.error());
       running->insert(running->end(), names->begin(), names->end());
