@@ -912,9 +912,13 @@ std::string default_text(const std::string &target, Direction direction) {
   return target == "ACCEPT" ? "allow" : target;
 }
 
+std::string rule_line(const ReadBackRule &rule) {
+  return rule.understood ? rule.text : "raw: " + rule.text;
+}
+
 void rules_block(std::string &out, const char *title, const std::string &chain,
                  const std::vector<ReadBackRule> &rules, const std::string &default_target,
-                 Direction direction, const ViewTextOptions &options) {
+                 Direction direction, const ViewTextOptions &options, std::size_t width) {
   out += std::string("  ") + title;
   if (chain.empty()) {
     out += ": no chain\n";
@@ -925,12 +929,8 @@ void rules_block(std::string &out, const char *title, const std::string &chain,
     out += "    (no rules)\n";
     return;
   }
-  std::size_t width = 0;
-  for (const auto &rule : rules)
-    width = std::max(width, rule.text.size() + (rule.understood ? 0 : 6));
-  width = std::min<std::size_t>(width, 60);
   for (const auto &rule : rules) {
-    std::string line = rule.understood ? rule.text : "raw: " + rule.text;
+    const std::string line = rule_line(rule);
     const std::string counters = options.counters ? counters_text(rule.rule.counters, options.exact) : "";
     out += "    " + (counters.empty() ? line : pad(line, width) + "  " + counters) + "\n";
   }
@@ -985,14 +985,25 @@ std::string render_view_text(const FirewallView &view, const std::vector<const V
       for (const auto &p : vm->protections)
         parts.push_back(protection_text(p));
       out += join(parts, "\n              ") + "\n";
+      // One column for the counters of both directions.
+      std::size_t width = 0;
+      for (const auto *rules : {&vm->ingress, &vm->egress})
+        for (const auto &rule : *rules)
+          width = std::max(width, rule_line(rule).size());
+      width = std::min<std::size_t>(width, 60);
       rules_block(out, "Ingress", vm->ingress_chain, vm->ingress, vm->ingress_default,
-                  Direction::ingress, options);
+                  Direction::ingress, options, width);
       rules_block(out, "Egress", vm->egress_chain, vm->egress, vm->egress_default,
-                  Direction::egress, options);
+                  Direction::egress, options, width);
     } else {
+      // CloudStack's system VM chain: RETURN for traffic from the VM (not
+      // filtered here), the final target for traffic to it.
       out += "  Traffic:    from the VM " +
-             std::string(vm->egress_default == "RETURN" ? "unfiltered" : "not passed through") +
-             ", to the VM " + default_text(vm->ingress_default, Direction::ingress) + "\n";
+             std::string(vm->egress_default == "RETURN" ? "not filtered" : "not passed through") +
+             ", to the VM " +
+             (vm->ingress_default == "ACCEPT" ? std::string("accepted")
+                                              : default_text(vm->ingress_default, Direction::ingress)) +
+             "\n";
     }
     if (!vm->unused_sets.empty())
       out += "  Unused sets: " + join(vm->unused_sets, ", ") + "\n";
