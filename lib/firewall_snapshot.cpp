@@ -54,7 +54,12 @@ void add_dump_warnings(std::vector<std::string> &out, const std::string &source,
 
 namespace {
 
-Result<FwDump> iptables_dump(const std::string &text, const std::string &source) {
+// iptables-save, or `iptables -S` (whose output names no table: filter).
+Result<FwDump> iptables_dump(const std::string &raw, const std::string &source) {
+  const std::string text = clean_text(raw);
+  const auto first = first_content_line(text);
+  if (starts_with(first, "-P ") || starts_with(first, "-N "))
+    return parse_iptables_rules(text, source, "filter");
   return parse_iptables_save(text, source);
 }
 

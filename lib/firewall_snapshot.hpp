@@ -8,7 +8,7 @@
 //
 // Snapshot files (each may also end in ".txt"; the format of each is
 // detected from its content, so a listing works where a save is expected):
-//   iptables-save    iptables-save -c         (or without -c)
+//   iptables-save    iptables-save -c         (or without -c, or iptables -S)
 //   ip6tables-save   ip6tables-save -c
 //   ebtables-save    ebtables-save with counters, or ebtables -t filter -L [--Lc]
 //   arptables        arptables -n -L -v [-x], or arptables-save

@@ -261,9 +261,33 @@ std::string table_name(Family family) {
   return "?";
 }
 
+// What could not be compared: table ("arptables", "ipset") -> whose rules.
+using Unread = std::map<std::string, std::vector<std::string>>;
+
+// One live table, indexed once for all VMs.
+struct TableIndex {
+  RulesByChain by_chain;
+  // VM -> the rules of chains not its own that jump to its chains (FORWARD,
+  // BRIDGE-FIREWALL).
+  std::map<std::string, std::vector<const FwRule *>> jumps_to;
+
+  const std::vector<const FwRule *> &rules_of(const std::string &chain) const {
+    static const std::vector<const FwRule *> none;
+    auto found = by_chain.find(chain);
+    return found == by_chain.end() ? none : found->second;
+  }
+};
+
 struct Context {
   const FirewallSnapshot &actual;
   SetMembers live_sets;
+  std::map<Family, TableIndex> index;
+
+  const TableIndex &indexed(Family family) const {
+    static const TableIndex none;
+    auto found = index.find(family);
+    return found == index.end() ? none : found->second;
+  }
 };
 
 // The rules of one chain we own, desired against live.  Order matters: the
@@ -442,12 +466,12 @@ std::string owner_of(const std::map<std::string, std::string> &owners, const std
 void compare_vm_table(Family family, const std::string &vm, const DesiredVm &desired,
                       const TablePlan &plan, const ChainOwners &all_owners, const Context &ctx,
                       const SetMembers &want_sets, std::vector<Difference> &out,
-                      std::vector<std::string> &problems) {
+                      Unread &unread) {
   const FwTable *live = live_table(ctx.actual, family);
   const std::string table = table_name(family);
   if (!live) {
     if (plan_has_content(plan))
-      problems.push_back(table + " was not read, so " + vm + "'s " + table + " rules were not compared");
+      unread[table].push_back(vm);
     return;
   }
   const auto &owners = owners_for(all_owners, family);
@@ -470,7 +494,7 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
                      "chain does not exist"});
       continue;
     }
-    compare_chain(family, chain.name, chain.rules, want_sets, live->rules_of(chain.name), ctx,
+    compare_chain(family, chain.name, chain.rules, want_sets, ctx.indexed(family).rules_of(chain.name), ctx,
                   vm_chains, out);
   }
   if (desired.rules_only)
@@ -479,7 +503,8 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
     if (owner_of(owners, live_chain.name) != vm || contains(planned, live_chain.name))
       continue;
     out.push_back({DiffKind::extra, table, live_chain.name,
-                   "(the whole chain, " + std::to_string(live->rules_of(live_chain.name).size()) +
+                   "(the whole chain, " +
+                       std::to_string(ctx.indexed(family).rules_of(live_chain.name).size()) +
                        " rules)",
                    {}, "chain not desired"});
   }
@@ -487,10 +512,10 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
   for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
     for (const auto &rule : *list)
       want.push_back({rule.chain, rule.args});
-  std::vector<const FwRule *> have;
-  for (const auto &rule : live->rules)
-    if (owner_of(owners, rule.chain) != vm && vm_chains.count(rule.target()))
-      have.push_back(&rule);
+  const auto &jumps = ctx.indexed(family).jumps_to;
+  auto found = jumps.find(vm);
+  const std::vector<const FwRule *> have =
+      found == jumps.end() ? std::vector<const FwRule *>{} : found->second;
   compare_shared(family, want, have, ctx, [](const FwRule &) { return DiffKind::extra; }, out);
 }
 
@@ -505,22 +530,22 @@ std::vector<std::string> view_vifs(const VmView *view) {
 void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *view,
                 const RunningVm *running, const std::vector<std::string> *interfaces,
                 const ChainOwners &owners, const Context &ctx,
-                VmComparison &result, std::vector<std::string> &problems) {
+                VmComparison &result, Unread &unread) {
   const SetMembers want_sets = desired_sets_of(desired.plan);
   auto &out = result.differences;
   compare_vm_table(Family::iptables, vm, desired, desired.plan.iptables, owners, ctx, want_sets, out,
-                   problems);
+                   unread);
   if (!desired.rules_only) {
     compare_vm_table(Family::ebtables, vm, desired, desired.plan.ebtables, owners, ctx, want_sets,
-                     out, problems);
+                     out, unread);
     compare_vm_table(Family::arptables, vm, desired, desired.plan.arptables, owners, ctx, want_sets,
-                     out, problems);
+                     out, unread);
     if (view)
       for (const auto &set : view->unused_sets)
         out.push_back({DiffKind::extra, "ipset", "", set, {}, "set of the VM that no rule uses"});
   }
   if (!desired.plan.sets.empty() && !ctx.actual.ipsets)
-    problems.push_back("ipsets were not read, so " + vm + "'s set members were not compared");
+    unread["ipset"].push_back(vm);
   if (!running)
     return;
 
@@ -695,9 +720,12 @@ DesiredFirewall desired_from_snapshot(const FirewallSnapshot &snapshot,
       continue;
     const FwTable &table = *source_table.table;
     const auto &table_owners = owners_for(owners, source_table.family);
+    const RulesByChain rules = rules_by_chain(table);
     for (const auto &chain : table.chains) {
       ChainContent content{chain.name, {}, source_table.family == Family::ebtables ? chain.policy : ""};
-      for (const auto *rule : table.rules_of(chain.name))
+      auto chain_rules = rules.find(chain.name);
+      if (chain_rules != rules.end())
+        for (const auto *rule : chain_rules->second)
         content.rules.push_back(rule->args);
       const std::string owner = owner_of(table_owners, chain.name);
       auto recognized = recognize_chain(chain.name);
@@ -726,7 +754,7 @@ DesiredFirewall desired_from_snapshot(const FirewallSnapshot &snapshot,
 namespace {
 
 void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, const Context &ctx,
-                  std::vector<Difference> &out, std::vector<std::string> &problems) {
+                  std::vector<Difference> &out, Unread &unread) {
   const VmPlan &plan = *desired.host;
   for (Family family : {Family::iptables, Family::ebtables, Family::arptables}) {
     const TablePlan &table_plan = family == Family::iptables   ? plan.iptables
@@ -736,8 +764,7 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
     const std::string table = table_name(family);
     if (!live) {
       if (plan_has_content(table_plan))
-        problems.push_back(table + " was not read, so the host setup's " + table +
-                           " rules were not compared");
+        unread[table].push_back("the host setup");
       continue;
     }
     for (const auto &chain : table_plan.owned_chains) {
@@ -747,7 +774,8 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
                        "chain does not exist"});
         continue;
       }
-      compare_chain(family, chain.name, chain.rules, {}, live->rules_of(chain.name), ctx, {}, out);
+      compare_chain(family, chain.name, chain.rules, {}, ctx.indexed(family).rules_of(chain.name), ctx,
+                    {}, out);
     }
     const auto &table_owners = owners_for(owners, family);
     std::vector<SharedRule> want;
@@ -788,7 +816,7 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
                    },
                    out);
     for (const auto &rule : table_plan.remove_rules)
-      for (const auto *live_rule : live->rules_of(rule.chain))
+      for (const auto *live_rule : ctx.indexed(family).rules_of(rule.chain))
         if (canonical_args(family, live_rule->args) == canonical_args(family, rule.args))
           out.push_back({DiffKind::extra, table, rule.chain, join_rule_words(live_rule->args),
                          live_rule->args, "XenServer's stock rule, which the setup removes"});
@@ -818,6 +846,19 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
       known.push_back(vm.name);
   const FirewallView view = build_view(actual, known);
   const ChainOwners owners = chain_owners(actual, known);
+  for (Family family : {Family::iptables, Family::ebtables, Family::arptables}) {
+    const FwTable *live = live_table(actual, family);
+    if (!live)
+      continue;
+    TableIndex &index = ctx.index[family];
+    index.by_chain = rules_by_chain(*live);
+    const auto &table_owners = owners_for(owners, family);
+    for (const auto &rule : live->rules) {
+      const std::string target = owner_of(table_owners, rule.target());
+      if (!target.empty() && owner_of(table_owners, rule.chain) != target)
+        index.jumps_to[target].push_back(&rule);
+    }
+  }
 
   auto in_scope = [&](const std::string &name) {
     return options.vms.empty() || contains(options.vms, name);
@@ -849,6 +890,7 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     result.notes.push_back("no host setup recorded (" + std::string("_host.state") +
                            "): host-wide chains not compared");
 
+  Unread unread;
   for (const auto &name : names) {
     VmComparison vm;
     vm.vm = name;
@@ -890,13 +932,27 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     } else if (actual.iptables) {
       const std::vector<std::string> *interfaces =
           running && running->interfaces ? &*running->interfaces : nullptr;
-      compare_vm(name, *want, live, up, interfaces, owners, ctx, vm, result.problems);
+      compare_vm(name, *want, live, up, interfaces, owners, ctx, vm, unread);
     }
     result.vms.push_back(std::move(vm));
   }
 
   if (desired.host && options.vms.empty() && actual.iptables)
-    compare_host(desired, owners, ctx, result.host, result.problems);
+    compare_host(desired, owners, ctx, result.host, unread);
+  // One problem per table that could not be read, not one per VM.
+  for (const auto &[table, whose] : unread) {
+    std::string names;
+    const std::size_t shown = whose.size() > 4 ? 3 : whose.size();
+    for (std::size_t i = 0; i < shown; ++i)
+      names += (i == 0 ? "" : i + 1 == whose.size() ? " and " : ", ") + whose[i];
+    if (shown < whose.size())
+      names += " and " + std::to_string(whose.size() - shown) + " more";
+    result.problems.push_back(table == "ipset"
+                                  ? "the ipsets were not read: the set members of " + names +
+                                        " were not compared"
+                                  : table + " was not read: the " + table + " rules of " + names +
+                                        " were not compared");
+  }
   return result;
 }
 
@@ -954,10 +1010,15 @@ std::string render_comparison_summary(const Comparison &c) {
   std::vector<std::string> parts;
   if (!c.host.empty())
     parts.push_back("host setup: " + brief(c.host));
+  // One line, however many VMs differ: the first few by name.
+  constexpr std::size_t kNamed = 5;
+  std::size_t named = 0;
   for (const auto &vm : c.vms)
-    if (!vm.differences.empty())
+    if (!vm.differences.empty() && named++ < kNamed)
       parts.push_back(vm.vm + ": " + brief(vm.differences));
   const std::size_t differing = c.vms_differing();
+  if (differing > kNamed)
+    parts.push_back("and " + std::to_string(differing - kNamed) + " more");
   if (!c.differs()) {
     out += "no differences, " + plural(c.vms_ok(), "VM") + " ok";
   } else {

@@ -432,8 +432,20 @@ std::map<std::string, std::string> known_chain_names(const std::vector<std::stri
   return alias;
 }
 
+}
+
+RulesByChain rules_by_chain(const FwTable &table) {
+  RulesByChain out;
+  for (const auto &rule : table.rules)
+    out[rule.chain].push_back(&rule);
+  return out;
+}
+
+namespace {
+
 std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables,
                                              const std::map<std::string, std::string> &alias) {
+  const RulesByChain rules = rules_by_chain(table);
   auto named = [&](const std::string &chain_or_base) {
     auto found = alias.find(chain_or_base);
     return found == alias.end() ? chain_or_base : found->second;
@@ -464,7 +476,9 @@ std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables
       // The chains it jumps to name its VM (the only way to tie the older
       // i-2-3-def to i-2-3-VM).
       std::string owner;
-      for (const auto *rule : table.rules_of(chain.name)) {
+      auto chain_rules = rules.find(chain.name);
+      for (const auto *rule : chain_rules == rules.end() ? std::vector<const FwRule *>{}
+                                                          : chain_rules->second) {
         auto target = recognize_chain(rule->target());
         if (!target)
           continue;

@@ -138,6 +138,11 @@ struct FirewallView {
 FirewallView build_view(const FirewallSnapshot &snapshot,
                         const std::vector<std::string> &known_vms = {});
 
+// Every chain's rules in order, at once (FwTable::rules_of scans the whole
+// table on each call, which adds up over hundreds of VMs).
+using RulesByChain = std::map<std::string, std::vector<const FwRule *>>;
+RulesByChain rules_by_chain(const FwTable &table);
+
 // The owner of a chain as build_view groups it ("" for chains of no VM):
 // exposed for sg_compare, which must group live rules the same way.
 struct ChainOwners {

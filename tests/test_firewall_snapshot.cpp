@@ -310,3 +310,63 @@ TEST_CASE("read_firewall refuses a host whose iptables cannot be read", "[firewa
   REQUIRE_FALSE(read);
   CHECK(read.error().message.rfind("cannot read the iptables rules: iptables-save not captured: ", 0) == 0);
 }
+
+TEST_CASE("every shared sample of a format we read parses; the others fail on their line",
+          "[firewall_snapshot]") {
+  using Parse = Result<FwTable> (*)(const std::string &, const std::string &);
+  const struct {
+    const char *file;
+    Parse parse;
+    std::size_t rules; // in the filter table; npos: a parse error on line 1 is expected
+  } cases[] = {
+      {"iptables-legacy-save.txt", parse_iptables_text, 20},
+      {"iptables-legacy-save-c.txt", parse_iptables_text, 20},
+      {"iptables-nft-save.txt", parse_iptables_text, 20},
+      {"iptables-nft-save-c.txt", parse_iptables_text, 20},
+      {"iptables-legacy-S.txt", parse_iptables_text, 20},
+      {"ip6tables-legacy-save.txt", parse_iptables_text, 4},
+      {"ip6tables-nft-save.txt", parse_iptables_text, 4},
+      {"iptables-legacy-L-n-v-x.txt", parse_iptables_text, std::string::npos},
+      {"ebtables-save.txt", parse_ebtables_text, 18},
+      {"ebtables-nft-save.txt", parse_ebtables_text, 13},
+      {"ebtables-nft-save-c.txt", parse_ebtables_text, 13},
+      {"ebtables-nft-L.txt", parse_ebtables_text, 13},
+      {"ebtables-nft-L-Lc.txt", parse_ebtables_text, 13},
+      {"ebtables-nft-L-Ln-Lc.txt", parse_ebtables_text, 13},
+      {"ebtables-nft-L-Lx.txt", parse_ebtables_text, 13},
+      {"ebtables-legacy-L-unsupported-kernel.txt", parse_ebtables_text, std::string::npos},
+      {"arptables-legacy-L.txt", parse_arptables_text, 9},
+      {"arptables-legacy-L-v.txt", parse_arptables_text, 9},
+      {"arptables-legacy-L-n-v.txt", parse_arptables_text, 9},
+      {"arptables-legacy-L-n-v-x.txt", parse_arptables_text, 9},
+      {"arptables-legacy-L-n-line-numbers.txt", parse_arptables_text, 9},
+      {"arptables-legacy-save.txt", parse_arptables_text, 9},
+      {"arptables-nft-L.txt", parse_arptables_text, 2},
+      {"arptables-nft-L-n-v.txt", parse_arptables_text, 2},
+      {"arptables-nft-save.txt", parse_arptables_text, 2},
+      {"arptables-nft-save-c.txt", parse_arptables_text, 2},
+      {"arptables-nft-A-FORWARD-error.txt", parse_arptables_text, std::string::npos},
+  };
+  for (const auto &c : cases) {
+    INFO(c.file);
+    auto table = c.parse(read_data(std::string("samples/") + c.file), c.file);
+    if (c.rules == std::string::npos) {
+      REQUIRE_FALSE(table);
+      CHECK(table.error().source == c.file);
+      CHECK(table.error().line == 1);
+      continue;
+    }
+    REQUIRE(table);
+    CHECK(table->rules.size() == c.rules);
+  }
+  for (const char *file : {"ipset-save.txt", "ipset-list.txt", "ipset-list-terse.txt",
+                           "ipset-list-output-save-i-2-9-VM.txt"}) {
+    INFO(file);
+    auto sets = parse_ipset_text(read_data(std::string("samples/") + file), file);
+    REQUIRE(sets);
+    CHECK(sets->find("i-2-9-VM") != nullptr);
+  }
+  auto xml = parse_ipset_text(read_data("samples/ipset-list-output-xml-trusted-nets.txt"), "xml");
+  REQUIRE_FALSE(xml);
+  CHECK(xml.error().line == 1);
+}

@@ -368,9 +368,8 @@ TEST_CASE("what cannot be compared is trouble, what was left out a note", "[sg_c
   actual.arptables.reset();
   const Comparison c = compare_firewall(desired_of(kApplied), actual, std::nullopt);
   CHECK_FALSE(c.differs());
-  CHECK(c.problems == std::vector<std::string>{
-                          "arptables was not read, so i-2-3-VM's arptables rules were not compared",
-                          "arptables was not read, so i-2-5-VM's arptables rules were not compared"});
+  CHECK(c.problems == std::vector<std::string>{"arptables was not read: the arptables rules of "
+                                               "i-2-3-VM and i-2-5-VM were not compared"});
   CHECK(c.notes == std::vector<std::string>{
                        "running VMs unknown: stale VMs, stale VIFs and unprotected VMs not checked"});
   // The ebtables ARP filter needs no arptables.
@@ -522,4 +521,22 @@ TEST_CASE("running VMs: CloudStack filters device 0 of user VMs, every vif of sy
   CHECK(ifaces.count("Control domain on host: xen6") == 1);
   REQUIRE(running.interfaces);
   CHECK(std::count(running.interfaces->begin(), running.interfaces->end(), "vif7.0") == 1);
+}
+
+TEST_CASE("the summary stays one line however many VMs differ", "[sg_compare]") {
+  Comparison c;
+  for (int i = 1; i <= 8; ++i) {
+    VmComparison vm;
+    vm.vm = "i-2-" + std::to_string(i) + "-VM";
+    if (i != 4)
+      vm.differences.push_back({DiffKind::missing, "iptables", vm.vm, "-j DROP", {"-j", "DROP"}, ""});
+    c.vms.push_back(vm);
+  }
+  c.vms[7].differences.push_back({DiffKind::stale_vif, "", "", "vif3.0", {}, "gone"});
+  c.host.push_back({DiffKind::foreign, "iptables", "BRIDGE-FIREWALL", "-j ACCEPT", {"-j", "ACCEPT"}, ""});
+  c.problems.push_back("arptables was not read");
+  CHECK(render_comparison_summary(c) ==
+        "sg-diff: 7 VMs differ (host setup: 1 foreign; i-2-1-VM: 1 missing; i-2-2-VM: 1 missing; "
+        "i-2-3-VM: 1 missing; i-2-5-VM: 1 missing; i-2-6-VM: 1 missing; and 2 more), 1 VM ok; "
+        "1 problem (not all compared)\n");
 }
