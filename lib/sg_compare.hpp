@@ -6,7 +6,9 @@
 // options, ebtables spells MACs two ways, arptables prints opcodes as numbers
 // or names), and a rule that matches an ipset compares by the set's MEMBERS,
 // not its name (sg-apply alternates set generations -a/-b, CloudStack names
-// sets differently).  Counters never matter.  Order matters inside a chain we
+// sets differently).  Counters never matter, nor do ebtables user-chain
+// policies (ebtables-nft gives every user chain RETURN whatever was asked,
+// and sg-apply plans accordingly).  Order matters inside a chain we
 // own (a rule moved below the final DROP is dead) and does not matter for
 // the jumps in shared chains (FORWARD, BRIDGE-FIREWALL), which other VMs and
 // other software share.
