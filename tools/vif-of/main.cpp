@@ -4,6 +4,7 @@
 
 #include "cli_common.hpp"
 #include "exec.hpp"
+#include "firewall_snapshot.hpp"
 #include "host_inputs.hpp"
 #include "host_print.hpp"
 #include "name_cache.hpp"
@@ -162,6 +163,16 @@ int vif_of(const Options &o) {
       files.push_back(*texts->vif_list);
     if (texts->bridges)
       files.push_back(*texts->bridges);
+    // The firewall dumps too, for sg-show / sg-diff --from DIR.  A dump
+    // tool that is missing or fails is left out with a warning.
+    auto runner = make_process_runner();
+    CaptureOptions firewall_options;
+    firewall_options.timeout = live_options(o).timeout;
+    const FirewallTexts firewall = capture_firewall(*runner, firewall_options);
+    for (const auto &warning : firewall.warnings)
+      cli::print_warning(kProg, warning);
+    for (const auto &text : firewall.present())
+      files.push_back(text);
     auto written = write_snapshot(o.capture_dir, files);
     if (!written) {
       cli::print_error(kProg, written.error());
@@ -246,7 +257,7 @@ int main(int argc, char **argv) {
   input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
       ->check(CLI::Range(0.1, 3600.0));
-  input->add_option("--capture", o.capture_dir, "Save the live host's outputs as a snapshot in DIR")
+  input->add_option("--capture", o.capture_dir, "Save the live host's outputs (and firewall dumps) as a snapshot in DIR")
       ->type_name("DIR");
 
   // For bash completion only.

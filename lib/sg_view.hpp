@@ -1,0 +1,169 @@
+// What a host's bridge firewall means, per VM: the live tables read back
+// into the security-group model (sg-show), and the grouping of rules by VM
+// that sg-diff compares.
+//
+// Which rules are a VM's: its chains (iptables ingress <c>, egress <c>-eg,
+// default <c>-def or CloudStack's older <base>-def; ebtables and arptables
+// chain <c>; a system VM's one chain), and the rules of shared chains
+// (FORWARD, BRIDGE-FIREWALL) that jump to them.  Chains are recognized by
+// recognize_chain(), so CloudStack's two naming generations (i-2-3-VM-def and
+// i-2-3-def) and sg-apply's names (hashed when long) all land on their VM.
+// An older-generation default chain belongs to the VM whose ingress or egress
+// chain it jumps to.
+//
+// Everything here is pure: tables in, model out, text/JSON out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "firewall_snapshot.hpp"
+#include "netfilter.hpp"
+#include "sg_rules.hpp"
+
+namespace vifwall {
+
+// One rule as the dump had it, and where it sits.
+struct ViewRule {
+  std::string table;              // "iptables", "ip6tables", "ebtables", "arptables"
+  std::string chain;
+  std::vector<std::string> args;  // after "-A CHAIN"
+  std::optional<RuleCounters> counters;
+  std::size_t position = 0;       // 1-based within its chain
+};
+
+// A rule of an ingress or egress chain in security-group terms.
+struct ReadBackRule {
+  Direction direction = Direction::ingress;
+  // Understood: the rule has the shape sg-apply or CloudStack write (a
+  // protocol, ports or ICMP type, a set or address match of the peer, state
+  // NEW, ACCEPT for ingress, RETURN or ACCEPT for egress).  Then `sg` holds
+  // it as an SgRule.  Otherwise `text` shows the raw rule.
+  bool understood = false;
+  SgRule sg;
+  std::string set;          // the ipset the rule matches, "" when none
+  bool set_missing = false; // that set is not in the ipset dump
+  std::string target;       // -j
+  std::string text;         // format_rule_readable(sg), or the raw words
+  ViewRule rule;
+};
+
+// Set name -> members (as IpSet::members: normalized, sorted).
+using SetMembers = std::map<std::string, std::vector<std::string>>;
+SetMembers set_members_of(const IpsetDump &dump);
+
+// Reads one rule of an ingress (or egress) chain back.  `sets` gives the
+// members of the sets it may match; a member without a prefix length means
+// a host (/32).  A protocol printed by name (`gre`) becomes its number.
+ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> &args,
+                            const SetMembers &sets);
+
+// Whether an unconditional "-j TARGET" (nothing else) -- a chain's default.
+bool is_unconditional(const std::vector<std::string> &args);
+
+// One anti-spoofing protection and the VIFs it covers.
+struct Protection {
+  std::string name;                      // "ip", "mac", "arp", "dhcp"
+  std::string how;                       // "iptables", "ebtables", "arptables"
+  std::vector<std::string> vifs;         // VIFs with the protection
+  std::vector<std::string> missing_vifs; // VIFs of the VM without it
+  bool in_place() const { return !vifs.empty() && missing_vifs.empty(); }
+};
+
+struct ViewVif {
+  std::string name;                   // "vif7.0", "tap8.0"
+  std::optional<std::int64_t> dom_id; // from the name
+  // Which shared chains send the VIF's traffic to the VM's chains
+  // ("iptables in", "iptables out", "ebtables in", ...).
+  std::vector<std::string> jumps;
+};
+
+enum class Naming {
+  current, // <vm>-def: CloudStack 4.x's vmops and sg-apply
+  old,     // <base>-def (i-2-3-def): CloudStack before 4.9-ish
+};
+const char *to_string(Naming naming);
+
+struct VmView {
+  std::string name;   // the VM name (or the chain base when the VM is not known)
+  bool system = false;
+  Naming naming = Naming::current;
+  // The VM's chains, by table ("iptables" -> {"i-2-3-VM", ...}), in table order.
+  std::map<std::string, std::vector<std::string>> chains;
+  std::string ingress_chain, egress_chain, def_chain; // iptables, "" when absent
+  std::vector<ViewVif> vifs;
+  std::string ipset;                 // the set of the VM's own addresses
+  bool ipset_missing = false;        // referenced but not in the ipset dump
+  std::vector<std::string> ips;      // its members
+  std::optional<std::string> mac;    // from the ebtables (or arptables) rules
+  std::vector<Protection> protections; // ip, mac, arp, dhcp (user VMs)
+  std::vector<ReadBackRule> ingress, egress; // without the final default rule
+  // The final unconditional target of each chain ("DROP", "RETURN", ...);
+  // "" when the chain is missing or does not end with one.
+  std::string ingress_default, egress_default;
+  std::vector<ViewRule> raw;          // every rule of the VM, by table and chain
+  std::vector<IpSet> sets;            // the sets its rules use, and leftovers
+  std::vector<std::string> unused_sets; // sets named after the VM that no rule uses
+};
+
+struct HostCheck {
+  std::string what;   // "FORWARD jumps to BRIDGE-FIREWALL"
+  bool present = false;
+  bool required = true; // part of the setup (false: informational)
+};
+
+struct HostView {
+  std::vector<HostCheck> checks;
+  std::vector<std::string> uplinks; // FORWARD accepts bridged traffic out of these
+  std::vector<ViewRule> raw;        // the host chains and their jumps
+  bool complete() const;            // every required check present
+  bool absent() const;              // no required check present
+};
+
+struct FirewallView {
+  HostView host;
+  std::vector<VmView> vms; // by name
+  std::vector<std::string> warnings;
+  // Which tables were read (a VM's protections can only be judged from them).
+  bool have_iptables = false, have_ebtables = false, have_arptables = false, have_ipsets = false;
+
+  const VmView *find(const std::string &name) const;
+};
+
+// Builds the per-VM view.  `known_vms` (from the state directory or xe) lets
+// hashed chain names of long VM names show under the VM name.
+FirewallView build_view(const FirewallSnapshot &snapshot,
+                        const std::vector<std::string> &known_vms = {});
+
+// Every chain's rules in order, at once (FwTable::rules_of scans the whole
+// table on each call, which adds up over hundreds of VMs).
+using RulesByChain = std::map<std::string, std::vector<const FwRule *>>;
+RulesByChain rules_by_chain(const FwTable &table);
+
+// The owner of a chain as build_view groups it ("" for chains of no VM):
+// exposed for sg_compare, which must group live rules the same way.
+struct ChainOwners {
+  std::map<std::string, std::string> iptables, ebtables, arptables; // chain -> VM
+};
+ChainOwners chain_owners(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms);
+
+struct ViewTextOptions {
+  bool counters = true; // packet/byte counts per rule when the dump has them
+  bool exact = false;   // counts as printed by the tool, not 2.4k / 244K
+  bool host = true;     // the host-wide part
+};
+
+// The admin's view: per VM identity, protections, rules, defaults.
+std::string render_view_text(const FirewallView &view, const std::vector<const VmView *> &vms,
+                             const ViewTextOptions &options);
+// The raw rules (and sets) grouped by VM, in the save tools' syntax.
+std::string render_view_raw(const FirewallView &view, const std::vector<const VmView *> &vms,
+                            const ViewTextOptions &options);
+// The same model as JSON (schema in sg-show(8)).
+std::string render_view_json(const FirewallView &view, const std::vector<const VmView *> &vms,
+                             bool with_host, bool pretty);
+
+} // namespace vifwall

@@ -1,0 +1,262 @@
+// sg-diff: does the bridge firewall hold what it should?  Desired (sg-apply's
+// state directory, a rules file or string for one VM, or another snapshot)
+// against actual (live or a snapshot), by meaning, with diff's exit status.
+// This file only wires the command line to lib/.
+#include <cstdio>
+#include <sys/stat.h>
+
+#include "cli_common.hpp"
+#include "exec.hpp"
+#include "firewall_snapshot.hpp"
+#include "host_inputs.hpp"
+#include "parse_xe.hpp"
+#include "sg_compare.hpp"
+#include "sg_desired.hpp"
+#include "sg_rules.hpp"
+#include "sg_state.hpp"
+
+using namespace vifwall;
+
+namespace {
+
+const char *const kProg = "sg-diff";
+
+// diff's convention.
+enum DiffExit : int { kSame = 0, kDiffer = 1, kTrouble = 2 };
+
+struct Options {
+  std::vector<std::string> vms;
+  std::string state_dir = "/var/run/cloud";
+  std::string rules, rules_file, desired_from;
+  bool deflated = false;
+  std::string from_dir;
+  std::string xe;
+  bool no_xe = false;
+  std::string iptables = "auto";
+  double timeout_seconds = 10;
+  bool json = false, pretty = false, summary = false, quiet = false;
+};
+
+bool file_exists(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::chrono::milliseconds timeout_of(const Options &o) {
+  return std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000));
+}
+
+// Which VMs run, from the snapshot's xe-vm-list (and its interface listing
+// when there is one) or from xe; nullopt when that is not known.
+Result<std::optional<RunningHost>> read_running(const Options &o, CommandRunner &runner) {
+  if (!o.from_dir.empty()) {
+    const std::string vm_list = o.from_dir + "/xe-vm-list";
+    if (!file_exists(vm_list) && !file_exists(vm_list + ".txt"))
+      return std::optional<RunningHost>();
+    if (auto texts = read_snapshot_dir(o.from_dir)) {
+      auto inputs = parse_host_texts(*texts);
+      if (!inputs)
+        return tl::unexpected(inputs.error());
+      return std::optional<RunningHost>(running_from_host_map(join_host(std::move(*inputs))));
+    }
+    // A snapshot with the VM list but no interface listing: VMs only.
+    const std::string path = file_exists(vm_list) ? vm_list : vm_list + ".txt";
+    auto text = read_input_file(path);
+    if (!text)
+      return tl::unexpected(text.error());
+    auto vms = parse_xe_vm_list(*text, path);
+    if (!vms)
+      return tl::unexpected(vms.error());
+    HostInputs inputs;
+    inputs.vms = std::move(*vms);
+    RunningHost running = running_from_host_map(join_host(std::move(inputs)));
+    running.interfaces.reset();
+    return std::optional<RunningHost>(std::move(running));
+  }
+  if (o.no_xe)
+    return std::optional<RunningHost>();
+  LiveOptions live;
+  live.xe = o.xe;
+  live.timeout = timeout_of(o);
+  auto texts = read_live(runner, live);
+  if (!texts)
+    return fail("cannot tell which VMs run (use --no-xe to skip that): " + texts.error().str());
+  auto inputs = parse_host_texts(*texts);
+  if (!inputs)
+    return tl::unexpected(inputs.error());
+  return std::optional<RunningHost>(running_from_host_map(join_host(std::move(*inputs))));
+}
+
+Result<std::vector<SgRule>> read_rules(const Options &o) {
+  if (!o.rules_file.empty()) {
+    auto text = read_input_file(o.rules_file);
+    if (!text)
+      return tl::unexpected(text.error());
+    return parse_rules_file(*text, o.rules_file == "-" ? "<stdin>" : o.rules_file);
+  }
+  if (o.deflated) {
+    auto plain = decode_deflated(o.rules, "--rules");
+    if (!plain)
+      return tl::unexpected(plain.error());
+    return parse_rule_string(*plain, "--rules");
+  }
+  return parse_rule_string(o.rules, "--rules");
+}
+
+Result<DesiredFirewall> read_desired(const Options &o, bool rules_given, CommandRunner &runner,
+                                     const std::optional<RunningHost> &running) {
+  if (rules_given) {
+    auto rules = read_rules(o);
+    if (!rules)
+      return tl::unexpected(rules.error());
+    const std::string &vm = o.vms.front();
+    std::optional<VmState> state;
+    const std::string path = vm_state_path(o.state_dir, vm);
+    if (file_exists(path)) {
+      auto text = read_input_file(path);
+      if (!text)
+        return tl::unexpected(text.error());
+      auto parsed = parse_vm_state(*text, path);
+      if (!parsed)
+        return tl::unexpected(parsed.error());
+      state = std::move(*parsed);
+    }
+    return desired_from_rules(vm, *rules, state);
+  }
+  if (!o.desired_from.empty()) {
+    CaptureOptions unused;
+    auto snapshot = read_firewall(o.desired_from, runner, unused);
+    if (!snapshot)
+      return tl::unexpected(snapshot.error());
+    std::vector<std::string> known;
+    if (running)
+      for (const auto &vm : running->vms)
+        known.push_back(vm.name);
+    return desired_from_snapshot(*snapshot, known, "the snapshot " + o.desired_from);
+  }
+  auto states = read_recorded_vms(o.state_dir);
+  if (!states)
+    return tl::unexpected(states.error());
+  std::optional<HostSetupState> host;
+  const std::string host_path = host_state_path(o.state_dir);
+  if (file_exists(host_path)) {
+    auto text = read_input_file(host_path);
+    if (!text)
+      return tl::unexpected(text.error());
+    auto parsed = parse_host_state(*text, host_path);
+    if (!parsed)
+      return tl::unexpected(parsed.error());
+    host = std::move(*parsed);
+  }
+  return desired_from_state(*states, host, o.state_dir);
+}
+
+int sg_diff(const Options &o, bool rules_given) {
+  if (rules_given && o.vms.size() != 1) {
+    cli::print_error(kProg, "--rules and --rules-file describe one VM: name exactly one VM");
+    return kTrouble;
+  }
+  auto runner = make_process_runner();
+  auto running = read_running(o, *runner);
+  if (!running) {
+    cli::print_error(kProg, running.error());
+    return kTrouble;
+  }
+  CaptureOptions capture;
+  capture.iptables = o.iptables == "legacy" ? IptablesChoice::legacy
+                     : o.iptables == "nft"  ? IptablesChoice::nft
+                                            : IptablesChoice::automatic;
+  capture.timeout = timeout_of(o);
+  auto actual = read_firewall(o.from_dir, *runner, capture);
+  if (!actual) {
+    cli::print_error(kProg, actual.error());
+    return kTrouble;
+  }
+  auto desired = read_desired(o, rules_given, *runner, *running);
+  if (!desired) {
+    cli::print_error(kProg, desired.error());
+    return kTrouble;
+  }
+  if (!o.quiet && !o.json)
+    for (const auto &warning : actual->warnings)
+      cli::print_warning(kProg, warning);
+
+  CompareOptions options;
+  options.vms = o.vms;
+  const Comparison comparison = compare_firewall(*desired, *actual, *running, options);
+  if (o.json)
+    cli::write_stdout(render_comparison_json(comparison, o.pretty));
+  else if (o.summary)
+    cli::write_stdout(render_comparison_summary(comparison));
+  else if (!o.quiet)
+    cli::write_stdout(render_comparison_text(comparison));
+  if (!comparison.problems.empty()) {
+    if (o.quiet || o.summary)
+      for (const auto &problem : comparison.problems)
+        cli::print_error(kProg, problem);
+    return kTrouble;
+  }
+  return comparison.differs() ? kDiffer : kSame;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  CLI::App app{"Compare the bridge firewall with what it should hold (sg-apply's records, a "
+               "rules file, or a snapshot), by meaning, per VM.",
+               kProg};
+  cli::add_version(app, kProg);
+  app.footer("Exit status: 0 no difference, 1 differences, 2 trouble.  See sg-diff(8).");
+  app.add_option("vm", o.vms, "Compare only these VMs (default: every VM, and the host setup)")
+      ->type_name("VM");
+
+  auto *desired = app.add_option_group("Desired");
+  desired->add_option("--state-dir", o.state_dir, "sg-apply's state directory (default /var/run/cloud)")
+      ->type_name("DIR")
+      ->envname("VIFWALL_STATE_DIR");
+  auto *rule_string =
+      desired->add_option("--rules", o.rules, "CloudStack rule string for the one VM named")
+          ->type_name("STRING");
+  desired->add_flag("--deflated", o.deflated, "--rules is zlib-deflated and base64-encoded")
+      ->needs(rule_string);
+  auto *rule_file = desired
+                        ->add_option("--rules-file", o.rules_file,
+                                     "Readable rules file for the one VM named ('-' for stdin)")
+                        ->type_name("FILE");
+  auto *desired_from =
+      desired->add_option("--desired-from", o.desired_from, "Another snapshot directory")
+          ->type_name("DIR");
+  rule_string->excludes(rule_file);
+  desired_from->excludes(rule_string);
+  desired_from->excludes(rule_file);
+
+  auto *actual = app.add_option_group("Actual");
+  actual->add_option("-f,--from", o.from_dir,
+                     "Read a snapshot directory (vif-of --capture DIR) instead of the live host")
+      ->type_name("DIR");
+  actual->add_option("--xe", o.xe, "Path of xe (default: PATH, then /opt/xensource/bin)")
+      ->type_name("PATH")
+      ->envname("VIFWALL_XE");
+  actual->add_flag("--no-xe", o.no_xe,
+                   "Do not ask xe which VMs run (no stale, stale-vif or unprotected findings)");
+  actual->add_option("--iptables", o.iptables, "iptables variant to read: auto, legacy, nft")
+      ->check(CLI::IsMember({"auto", "legacy", "nft"}));
+  actual->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
+      ->type_name("SECS")
+      ->check(CLI::Range(0.1, 3600.0));
+
+  auto *output = app.add_option_group("Output");
+  auto *json = output->add_flag("-j,--json", o.json, "The differences as JSON");
+  output->add_flag("-p,--pretty", o.pretty, "Indent the JSON")->needs(json);
+  auto *summary = output->add_flag("-s,--summary", o.summary, "One line for cron and monitoring");
+  auto *quiet = output->add_flag("-q,--quiet", o.quiet, "Print nothing; only the exit status");
+  json->excludes(summary);
+  json->excludes(quiet);
+  summary->excludes(quiet);
+
+  return cli::run(app, argc, argv, [&] {
+    const bool rules_given = rule_string->count() > 0 || rule_file->count() > 0;
+    return sg_diff(o, rules_given);
+  });
+}
