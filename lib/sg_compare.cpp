@@ -63,36 +63,7 @@ std::string join(const std::vector<std::string> &words, const std::string &sep) 
   return out;
 }
 
-bool natural_less(const std::string &a, const std::string &b) {
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (digit(a[i]) && digit(b[j])) {
-      std::size_t ei = i, ej = j;
-      while (ei < a.size() && digit(a[ei]))
-        ++ei;
-      while (ej < b.size() && digit(b[ej]))
-        ++ej;
-      std::string_view na(a.data() + i, ei - i), nb(b.data() + j, ej - j);
-      while (na.size() > 1 && na.front() == '0')
-        na.remove_prefix(1);
-      while (nb.size() > 1 && nb.front() == '0')
-        nb.remove_prefix(1);
-      if (na.size() != nb.size())
-        return na.size() < nb.size();
-      if (na != nb)
-        return na < nb;
-      i = ei;
-      j = ej;
-    } else {
-      if (a[i] != b[j])
-        return a[i] < b[j];
-      ++i;
-      ++j;
-    }
-  }
-  return a.size() - i < b.size() - j;
-}
+
 
 std::string target_of(const Args &args) {
   FwRule rule;
@@ -595,31 +566,7 @@ void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *v
 
 } // namespace
 
-Result<std::vector<VmState>> read_recorded_vms(const std::string &state_dir) {
-  std::vector<VmState> states;
-  DIR *dir = ::opendir(state_dir.c_str());
-  if (!dir)
-    return states; // nothing was ever applied here
-  std::vector<std::string> names;
-  while (const auto *entry = ::readdir(dir)) {
-    const std::string name = entry->d_name;
-    if (ends_with(name, ".state") && name.size() > 6 && name.front() != '_' && name.front() != '.')
-      names.push_back(name);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end(), natural_less);
-  for (const auto &name : names) {
-    const std::string path = state_dir + "/" + name;
-    auto text = read_input_file(path);
-    if (!text)
-      return tl::unexpected(text.error());
-    auto state = parse_vm_state(*text, path);
-    if (!state)
-      return tl::unexpected(state.error());
-    states.push_back(std::move(*state));
-  }
-  return states;
-}
+
 
 RunningHost running_from_host_map(const HostMap &host) {
   RunningHost running;

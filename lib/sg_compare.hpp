@@ -113,11 +113,6 @@ struct RunningHost {
   std::optional<std::vector<std::string>> interfaces; // dom0's interfaces, when known
 };
 
-// Every <vm>.state of sg-apply's state directory, by name; none when the
-// directory does not exist.  Unlike read_all_vm_states() it skips
-// "_host.state" (the host setup record, not a VM's), which that function
-// tries to parse as a VM state and fails on.
-Result<std::vector<VmState>> read_recorded_vms(const std::string &state_dir);
 
 // Running and paused VMs of a joined host map.
 RunningHost running_from_host_map(const HostMap &host);

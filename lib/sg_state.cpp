@@ -178,11 +178,13 @@ Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir) {
   std::vector<std::string> names;
   while (auto *entry = ::readdir(dir)) {
     const std::string name = entry->d_name;
-    if (ends_with(name, ".state") && name.size() > 6)
+    // "_host.state" is sg-apply setup's record, not a VM ('_' cannot start a
+    // VM name).
+    if (ends_with(name, ".state") && name.size() > 6 && name.front() != '_' && name.front() != '.')
       names.push_back(name);
   }
   ::closedir(dir);
-  std::sort(names.begin(), names.end());
+  std::sort(names.begin(), names.end(), natural_less);
   for (const auto &name : names) {
     const std::string path = state_dir + "/" + name;
     auto text = read_input_file(path);

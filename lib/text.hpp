@@ -48,4 +48,7 @@ std::string quote_for_error(std::string_view s, std::size_t max = 60);
 
 std::string to_lower(std::string_view s);
 
+// "i-2-10-VM" sorts after "i-2-9-VM": runs of digits compare as numbers.
+bool natural_less(const std::string &a, const std::string &b);
+
 } // namespace vifwall

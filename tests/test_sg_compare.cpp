@@ -5,6 +5,7 @@
 #include "firewall_snapshot.hpp"
 #include "host_inputs.hpp"
 #include "sg_compare.hpp"
+#include "sg_state.hpp"
 #include "testutil.hpp"
 
 using namespace vifwall;
@@ -50,7 +51,7 @@ RunningHost running_of(const std::string &dir) {
 
 DesiredFirewall desired_of(const std::string &dir) {
   const std::string state_dir = kData + "/" + dir + "/state";
-  auto states = read_recorded_vms(state_dir);
+  auto states = read_all_vm_states(state_dir);
   REQUIRE(states);
   auto host = parse_host_state(read_data(dir + "/state/_host.state"), "_host.state");
   REQUIRE(host);
@@ -311,7 +312,7 @@ TEST_CASE("after a reboot (new dom-id) the stale VIF and the uncovered one are r
   DesiredFirewall rerun = desired_of(kApplied);
   for (auto &vm : rerun.vms)
     if (vm.name == "i-2-3-VM") {
-      auto states = read_recorded_vms(kData + "/" + kApplied + "/state");
+      auto states = read_all_vm_states(kData + "/" + kApplied + "/state");
       REQUIRE(states);
       VmState state = states->front();
       state.vifs = {"vif9.0"};
@@ -395,7 +396,7 @@ TEST_CASE("desired from a rules file: with the VM's record, or its chains alone"
                                 "egress udp 53 to 10.0.0.0/8\n",
                                 "rules.txt");
   REQUIRE(rules);
-  auto states = read_recorded_vms(kData + "/" + kApplied + "/state");
+  auto states = read_all_vm_states(kData + "/" + kApplied + "/state");
   REQUIRE(states);
   const VmState &state = states->front();
   REQUIRE(state.vm_name == "i-2-3-VM");
@@ -500,13 +501,13 @@ TEST_CASE("the JSON report", "[sg_compare]") {
 }
 
 TEST_CASE("the state directory reader skips the host record", "[sg_compare]") {
-  auto states = read_recorded_vms(kData + "/" + kApplied + "/state");
+  auto states = read_all_vm_states(kData + "/" + kApplied + "/state");
   REQUIRE(states);
   std::vector<std::string> names;
   for (const auto &state : *states)
     names.push_back(state.vm_name);
   CHECK(names == std::vector<std::string>{"i-2-3-VM", "i-2-5-VM", "r-4-VM", "s-1-VM", "v-2-VM"});
-  auto none = read_recorded_vms(kData + "/no-such-dir");
+  auto none = read_all_vm_states(kData + "/no-such-dir");
   REQUIRE(none);
   CHECK(none->empty());
 }

@@ -6,6 +6,7 @@
 #include "firewall_snapshot.hpp"
 #include "sg_compare.hpp"
 #include "sg_names.hpp"
+#include "sg_state.hpp"
 #include "sg_view.hpp"
 #include "testutil.hpp"
 
@@ -65,7 +66,7 @@ TEST_CASE("sg-show reads back exactly the rules sg-apply recorded", "[sg_view]")
   // state directory says what was applied.
   for (const std::string dir : {"sgshow/xen6-arptables", "sgshow/xen6-ebtables"}) {
     const FirewallView view = build_view(snapshot_of(dir));
-    auto states = read_recorded_vms(kData + "/" + dir + "/state");
+    auto states = read_all_vm_states(kData + "/" + dir + "/state");
     REQUIRE(states);
     REQUIRE(states->size() == 5);
     for (const auto &state : *states) {

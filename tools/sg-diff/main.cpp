@@ -134,7 +134,7 @@ Result<DesiredFirewall> read_desired(const Options &o, bool rules_given, Command
         known.push_back(vm.name);
     return desired_from_snapshot(*snapshot, known, "the snapshot " + o.desired_from);
   }
-  auto states = read_recorded_vms(o.state_dir);
+  auto states = read_all_vm_states(o.state_dir);
   if (!states)
     return tl::unexpected(states.error());
   std::optional<HostSetupState> host;

@@ -39,7 +39,7 @@ IptablesChoice iptables_choice(const std::string &name) {
 // VM names sg-apply recorded: they turn hashed chain names back into names.
 std::vector<std::string> recorded_vms(const std::string &state_dir) {
   std::vector<std::string> names;
-  if (auto states = read_recorded_vms(state_dir))
+  if (auto states = read_all_vm_states(state_dir))
     for (const auto &state : *states)
       names.push_back(state.vm_name);
   return names;
