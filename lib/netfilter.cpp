@@ -91,6 +91,7 @@ bool is_skippable_line(std::string_view line, FwDump &dump) {
 
 std::optional<std::vector<std::string>> split_rule_words(std::string_view text) {
   std::vector<std::string> words;
+  words.reserve(16); // a rule has 5-20 words: no regrowth (each moves every word)
   std::string current;
   bool in_word = false; // true once a word started, even an empty `""`
   bool quoted = false;

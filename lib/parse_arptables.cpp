@@ -1,5 +1,7 @@
 #include "parse_arptables.hpp"
 
+#include <unordered_set>
+
 #include "parse_iptables_save.hpp"
 #include "text.hpp"
 
@@ -43,6 +45,7 @@ Result<FwDump> parse_arptables_list(std::string_view text, const std::string &so
   FwDump dump;
   dump.tables.push_back(FwTable{"filter", {}, {}, 0});
   FwTable &table = dump.tables.back();
+  std::unordered_set<std::string> chain_names;
   std::optional<std::string> chain; // rules go here (names stay valid, pointers would not)
 
   for (const Line &line : split_lines(cleaned)) {
@@ -65,7 +68,7 @@ Result<FwDump> parse_arptables_list(std::string_view text, const std::string &so
                     "expected \"(policy POLICY[ N packets, B bytes])\" or \"(N "
                     "references)\", got " +
                         quote_for_error(rest.substr(open + 1)));
-      if (table.chain(parsed.name))
+      if (!chain_names.insert(parsed.name).second)
         return fail(source, line.number,
                     "expected a new chain, got " + quote_for_error(parsed.name) + " again");
       chain = parsed.name;

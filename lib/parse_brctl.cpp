@@ -22,7 +22,7 @@ bool is_brctl_stderr(std::string_view line) {
 } // namespace
 
 bool looks_like_brctl_show(std::string_view text) {
-  const std::string cleaned = clean_text(text);
+  const std::string cleaned = clean_text(leading_lines(text, 2));
   return starts_with(first_nonblank_line(cleaned), "bridge name");
 }
 
@@ -127,7 +127,7 @@ bool is_ifindex_word(std::string_view word) {
 } // namespace
 
 bool looks_like_bridge_link(std::string_view raw) {
-  const std::string text = clean_text(raw);
+  const std::string text = clean_text(leading_lines(raw, 1));
   const auto line = first_nonblank_line(text);
   const auto words = split_blanks(line);
   if (words.size() < 3 || !is_ifindex_word(words[0]))

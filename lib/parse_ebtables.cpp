@@ -1,5 +1,7 @@
 #include "parse_ebtables.hpp"
 
+#include <unordered_set>
+
 #include "parse_iptables_save.hpp"
 #include "text.hpp"
 
@@ -40,6 +42,7 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
   const std::string cleaned = clean_text(text);
   FwDump dump;
   FwTable *table = nullptr;
+  std::unordered_set<std::string> table_chains; // names in *table
   std::optional<OpenChain> chain;
   std::size_t last_line = 0;
 
@@ -69,6 +72,7 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
                     "expected \"Bridge table: NAME\", got " + quote_for_error(text_line));
       dump.tables.push_back(FwTable{name, {}, {}, line.number});
       table = &dump.tables.back();
+      table_chains.clear();
       continue;
     }
     if (starts_with(text_line, "Bridge chain:")) {
@@ -84,7 +88,7 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
                     "expected \"Bridge chain: NAME, entries: N, policy: POLICY\", got " +
                         quote_for_error(text_line));
       auto &[name, entries, policy] = *header;
-      if (table->chain(name))
+      if (!table_chains.insert(name).second)
         return fail(source, line.number,
                     "expected a new chain, got " + quote_for_error(name) + " again");
       table->chains.push_back(FwChain{name, policy, std::nullopt, std::nullopt, line.number});

@@ -237,16 +237,13 @@ Result<void> parse_counters(std::string_view body, Link &link, const Line &line,
       continue;
     }
     std::string_view key, value;
-    std::string label;
     const auto colon = word.find(':');
     if (colon != std::string_view::npos) {
       key = word.substr(0, colon);
       value = word.substr(colon + 1);
-      label = std::string(direction_name) + " " + std::string(key) + ":";
     } else {
       key = word;
       value = i + 1 < words.size() ? words[++i] : std::string_view{};
-      label = std::string(direction_name) + " " + std::string(key);
     }
     if (direction == nullptr)
       continue; // cannot happen: callers pass lines starting with RX/TX
@@ -262,10 +259,13 @@ Result<void> parse_counters(std::string_view body, Link &link, const Line &line,
     if (target == nullptr)
       continue;
     auto number = parse_u64(value);
-    if (!number)
+    if (!number) {
+      const std::string label = std::string(direction_name) + " " + std::string(key) +
+                                (colon != std::string_view::npos ? ":" : "");
       return fail(source, line.number,
                   "expected a number after \"" + label + "\", got " +
                       got_text(value));
+    }
     *target = *number;
   }
   return {};
@@ -533,7 +533,7 @@ std::string first_line_expectation() {
 } // namespace
 
 bool looks_like_ifconfig(std::string_view text) {
-  const std::string cleaned = clean_text(text);
+  const std::string cleaned = clean_text(leading_lines(text, 2));
   const auto lines = split_lines(cleaned);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto body = trim(lines[i].text);

@@ -327,7 +327,7 @@ Result<std::vector<Link>> parse_ip_link(std::string_view text,
 }
 
 bool looks_like_ip_link(std::string_view text) {
-  const std::string cleaned = clean_text(text);
+  const std::string cleaned = clean_text(leading_lines(text, 2));
   for (const LogicalLine &line : logical_lines(cleaned)) {
     const std::string_view trimmed = trim(line.text);
     if (trimmed.empty())

@@ -1,5 +1,7 @@
 #include "parse_ipset.hpp"
 
+#include <unordered_map>
+
 #include <algorithm>
 
 #include "text.hpp"
@@ -49,6 +51,7 @@ bool has_option(const IpSet &set, std::string_view option) {
 Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &source) {
   const std::string cleaned = clean_text(text);
   IpsetDump dump;
+  std::unordered_map<std::string, std::size_t> set_index; // name -> index in dump.sets
   for (const Line &line : split_lines(cleaned)) {
     const std::string_view text_line = trim(line.text);
     if (text_line.empty() || text_line.front() == '#')
@@ -66,10 +69,12 @@ Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &sou
       if (words->size() < 3)
         return fail(source, line.number,
                     "expected \"create NAME TYPE ...\", got " + quote_for_error(text_line));
-      if (const IpSet *seen = dump.find((*words)[1]))
+      if (auto seen = set_index.find((*words)[1]); seen != set_index.end())
         return fail(source, line.number,
                     "expected a new set, got " + quote_for_error((*words)[1]) +
-                        " again (created at line " + std::to_string(seen->line) + ")");
+                        " again (created at line " +
+                        std::to_string(dump.sets[seen->second].line) + ")");
+      set_index.emplace((*words)[1], dump.sets.size());
       IpSet set;
       set.name = (*words)[1];
       set.type = (*words)[2];
@@ -82,8 +87,8 @@ Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &sou
       if (words->size() < 3)
         return fail(source, line.number,
                     "expected \"add NAME ELEMENT ...\", got " + quote_for_error(text_line));
-      auto it = std::find_if(dump.sets.begin(), dump.sets.end(),
-                             [&](const IpSet &s) { return s.name == (*words)[1]; });
+      auto found = set_index.find((*words)[1]);
+      auto it = found == set_index.end() ? dump.sets.end() : dump.sets.begin() + static_cast<long>(found->second);
       if (it == dump.sets.end())
         return fail(source, line.number,
                     "expected a set created by an earlier \"create\" line, got " +

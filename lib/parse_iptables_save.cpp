@@ -1,5 +1,7 @@
 #include "parse_iptables_save.hpp"
 
+#include <unordered_map>
+
 #include "text.hpp"
 
 namespace vifwall {
@@ -42,6 +44,7 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
   const auto lines = split_lines(cleaned);
   FwDump dump;
   FwTable *open = nullptr;   // the table rules go to, until COMMIT / next table
+  std::unordered_map<std::string, std::size_t> open_chains; // name -> index in open->chains
   bool closed_by_completed = true;
   std::size_t last_line = 0;
 
@@ -88,6 +91,7 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
                     "expected a table name after \"*\", got " + quote_for_error(text_line));
       dump.tables.push_back(FwTable{name, {}, {}, line.number});
       open = &dump.tables.back();
+      open_chains.clear();
       closed_by_completed = false;
       continue;
     }
@@ -118,10 +122,12 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
                       "expected \"[PACKETS:BYTES]\" after the policy, got " +
                           quote_for_error(words[2]));
       }
-      if (const FwChain *seen = open->chain(chain.name))
+      if (auto seen = open_chains.find(chain.name); seen != open_chains.end())
         return fail(source, line.number,
                     "expected a new chain, got " + quote_for_error(chain.name) +
-                        " again (declared at line " + std::to_string(seen->line) + ")");
+                        " again (declared at line " +
+                        std::to_string(open->chains[seen->second].line) + ")");
+      open_chains.emplace(chain.name, open->chains.size());
       open->chains.push_back(std::move(chain));
       continue;
     }
@@ -154,13 +160,14 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
       return fail(source, line.number,
                   "expected \"*TABLE\" before rules, got " + quote_for_error(text_line));
     const std::string &chain = (*words)[1];
-    if (!open->chain(chain))
+    if (!open_chains.count(chain))
       return fail(source, line.number,
                   "expected a chain declared by a \":CHAIN\" line in table \"" +
                       open->name + "\", got " + quote_for_error(chain));
     FwRule rule;
     rule.chain = chain;
-    rule.args.assign(words->begin() + 2, words->end());
+    rule.args.assign(std::make_move_iterator(words->begin() + 2),
+                     std::make_move_iterator(words->end()));
     if (dialect.counter_tail) {
       if (auto tail = take_counter_tail(rule.args))
         counters = tail;
@@ -193,6 +200,7 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
   FwDump dump;
   dump.tables.push_back(FwTable{table, {}, {}, 0});
   FwTable &out = dump.tables.back();
+  std::unordered_map<std::string, std::size_t> chain_index;
 
   // `-S -v` prints counters as `-c P B` right after the chain name.
   auto take_counters = [](std::vector<std::string> &words, std::size_t from)
@@ -234,7 +242,7 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
                       quote_for_error(text_line));
     const std::string &name = (*words)[1];
     if (command == "-P" || command == "-N") {
-      if (out.chain(name))
+      if (chain_index.count(name))
         return fail(source, line.number,
                     "expected a new chain, got " + quote_for_error(name) + " again");
       FwChain chain{name, "-", std::nullopt, std::nullopt, line.number};
@@ -248,10 +256,11 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
         return fail(source, line.number,
                     "expected \"-N CHAIN\", got " + quote_for_error(text_line));
       }
+      chain_index.emplace(name, out.chains.size());
       out.chains.push_back(std::move(chain));
       continue;
     }
-    if (!out.chain(name))
+    if (!chain_index.count(name))
       return fail(source, line.number,
                   "expected a chain declared by \"-P\" or \"-N\", got " + quote_for_error(name));
     FwRule rule;

@@ -8,19 +8,40 @@ namespace vifwall {
 std::string clean_text(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
+  std::size_t run = 0;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     const char c = raw[i];
-    if (c == '\r')
+    if (c != '\r' && c != '\xC2')
       continue;
-    if (static_cast<unsigned char>(c) == 0xC2 && i + 1 < raw.size() &&
-        static_cast<unsigned char>(raw[i + 1]) == 0xA0) {
+    if (c == '\xC2' && !(i + 1 < raw.size() && raw[i + 1] == '\xA0'))
+      continue;
+    out.append(raw.data() + run, i - run);
+    if (c == '\xC2') {
       out.push_back(' ');
       ++i;
-      continue;
     }
-    out.push_back(c);
+    run = i + 1;
   }
+  out.append(raw.data() + run, raw.size() - run);
   return out;
+}
+
+std::string_view leading_lines(std::string_view text, std::size_t nonblank) {
+  std::size_t pos = 0;
+  while (pos < text.size() && nonblank > 0) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos)
+      end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    bool blank = true;
+    for (char c : line)
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\v' && c != '\f')
+        blank = false;
+    if (!blank)
+      --nonblank;
+    pos = end + 1;
+  }
+  return text.substr(0, std::min(pos, text.size()));
 }
 
 std::vector<Line> split_lines(std::string_view text) {

@@ -15,6 +15,8 @@ namespace vifwall {
 // (C2 A0) becomes a plain space and every CR is dropped (CRLF line ends, stray
 // CRs from progress bars).  Parsers call this first.
 std::string clean_text(std::string_view raw);
+// The start of `text` up to the end of its `nonblank`-th non-blank line.
+std::string_view leading_lines(std::string_view text, std::size_t nonblank);
 
 struct Line {
   std::string_view text; // without the trailing newline
