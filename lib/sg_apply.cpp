@@ -186,17 +186,37 @@ struct SgApplier::Impl {
   }
 
   // ---- computing a change ------------------------------------------------
-  Change vm_change(const LiveFirewall &live, const std::string &vm_name,
-                   const std::optional<VmPlan> &plan, const std::vector<std::string> &new_vifs) {
-    Change change;
-    change.what = vm_name;
-    const VmNames names = names_for_vm(vm_name);
-    change.owned_ipt = {names.ingress, names.egress, names.def};
-    change.owned_eb = {names.ingress};
-    change.owned_arp = {names.ingress};
-    change.use_arptables = live.arptables.has_value();
+  // One VM's part of a change: its name, its desired plan (nullopt: remove
+  // everything of it) and the VIFs the plan uses.
+  struct VmTarget {
+    std::string vm_name;
+    std::optional<VmPlan> plan;
+    std::vector<std::string> vifs;
+  };
 
-    std::set<std::string> vifs(new_vifs.begin(), new_vifs.end());
+  // The change that makes the live tables hold every target's plan.  The
+  // VMs' objects are disjoint (their own chains and sets, jumps to them), so
+  // their plans are combined and diffed once: one load per table for all.
+  Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets) {
+    Change change;
+    VmPlan combined;
+    bool any_plan = false;
+    std::set<std::string> own_sets, own_set_bases, vifs;
+    for (const auto &target : targets) {
+      change.what += (change.what.empty() ? "" : ", ") + target.vm_name;
+      const VmNames names = names_for_vm(target.vm_name);
+      change.owned_ipt.insert({names.ingress, names.egress, names.def});
+      change.owned_eb.insert(names.ingress);
+      change.owned_arp.insert(names.ingress);
+      own_sets.insert(names.ipset);
+      own_set_bases.insert(names.set_base);
+      vifs.insert(target.vifs.begin(), target.vifs.end());
+      if (target.plan) {
+        append_plan(combined, *target.plan);
+        any_plan = true;
+      }
+    }
+    change.use_arptables = live.arptables.has_value();
     collect_vifs(live.iptables, change.owned_ipt, vifs);
     collect_vifs(live.ebtables, change.owned_eb, vifs);
     if (live.arptables)
@@ -211,8 +231,8 @@ struct SgApplier::Impl {
     };
     change.ours_arp = change.ours_eb;
 
+    const VmPlan *p = any_plan ? &combined : nullptr;
     const TablePlan empty_plan;
-    const VmPlan *p = plan ? &*plan : nullptr;
     change.iptables = diff_table(Family::iptables, p ? p->iptables : empty_plan, &live.iptables,
                                  change.owned_ipt, change.ours_ipt);
     change.ebtables = diff_table(Family::ebtables, ebtables_plan(p ? p->ebtables : empty_plan),
@@ -221,7 +241,7 @@ struct SgApplier::Impl {
       change.arptables = diff_table(Family::arptables, p ? p->arptables : empty_plan,
                                     &*live.arptables, change.owned_arp, change.ours_arp);
 
-    // Sets: load new or changed ones, destroy ours that the plan dropped.
+    // Sets: load new or changed ones, destroy ours that the plans dropped.
     std::set<std::string> planned_sets;
     if (p)
       for (const auto &set : p->sets) {
@@ -253,7 +273,7 @@ struct SgApplier::Impl {
         continue;
       }
       const auto rule_set = recognize_rule_set(set.name);
-      if (set.name == names.ipset || (rule_set && rule_set->set_base == names.set_base))
+      if (own_sets.count(set.name) || (rule_set && own_set_bases.count(rule_set->set_base)))
         change.sets_to_destroy.push_back(set.name);
     }
 
@@ -261,8 +281,6 @@ struct SgApplier::Impl {
                        int(change.refills_existing_set);
     change.quarantine = !change.quarantine_vifs.empty() &&
                         (!change.arptables.empty() || layers >= 2);
-    // A VM that is going away with its tables still cut off would be stuck:
-    // destroy lifts the quarantine at the end like any other change.
     return change;
   }
 
@@ -397,25 +415,69 @@ struct SgApplier::Impl {
         (*on_change)(line);
   }
 
-  // Reads, diffs, applies (or prints) one VM's desired plan; nullopt plan:
-  // remove everything of the VM.
-  Result<SgOutcome> run_vm(const std::string &vm_name,
-                           const std::function<Result<std::optional<VmPlan>>(const LiveFirewall &)> &plan_for,
-                           const std::vector<std::string> &new_vifs,
-                           const std::function<Result<void>()> &commit_state) {
+  // Reads the tables once, computes every job's plan (a user VM keeps its
+  // live rule-set generation when nothing else changes, and takes the other
+  // one when something does), applies the combined change, then writes the
+  // jobs' state files.
+  Result<SgOutcome> run_jobs(std::vector<VmJob> &jobs) {
+    SgOutcome outcome;
+    std::set<std::string> names;
+    for (const auto &job : jobs) {
+      if (!names.insert(job.vm_name).second)
+        return fail("VM " + job.vm_name + " appears twice; give each VM once per run");
+      outcome.notes.insert(outcome.notes.end(), job.notes.begin(), job.notes.end());
+    }
+    std::vector<VmJob *> active;
+    for (auto &job : jobs)
+      if (!job.skip)
+        active.push_back(&job);
+    PreparedFiles prepared;
+    for (auto *job : active)
+      if (job->files)
+        for (auto &file : job->files(job->state))
+          prepared.files.push_back(std::move(file));
+    if (!options.dry_run && !prepared.files.empty())
+      if (auto ok = prepared.check_writable(options.state_dir); !ok)
+        return tl::unexpected(ok.error());
+    auto locks = lock();
+    if (!locks)
+      return tl::unexpected(locks.error());
+    for (auto &job : jobs)
+      if (job.skip && job.log_only && !options.dry_run) {
+        PreparedFiles log_only{job.files(job.state)};
+        if (auto ok = log_only.write(); !ok)
+          return tl::unexpected(ok.error());
+      }
+    if (active.empty())
+      return outcome;
+
     auto fw = firewall();
     if (!fw)
       return tl::unexpected(fw.error());
     auto live = (*fw)->read(uses_arptables());
     if (!live)
       return tl::unexpected(live.error());
-    auto plan = plan_for(*live);
-    if (!plan)
-      return tl::unexpected(plan.error());
-    Change change = vm_change(*live, vm_name, *plan, new_vifs);
-    SgOutcome outcome;
-    if (*plan)
-      outcome.notes = (*plan)->notes;
+    std::vector<VmTarget> targets;
+    for (auto *job : active) {
+      VmTarget target{job->vm_name, std::nullopt, {}};
+      if (!job->destroy) {
+        auto plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
+        if (!plan)
+          return tl::unexpected(plan.error());
+        if (job->state.kind == VmKind::user &&
+            !vm_change(*live, {{job->vm_name, *plan, job->state.vifs}}).empty()) {
+          job->state.generation = job->state.generation == 'a' ? 'b' : 'a';
+          plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
+          if (!plan)
+            return tl::unexpected(plan.error());
+        }
+        outcome.notes.insert(outcome.notes.end(), plan->notes.begin(), plan->notes.end());
+        target.plan = std::move(*plan);
+        target.vifs = job->state.vifs;
+      }
+      targets.push_back(std::move(target));
+    }
+    Change change = vm_change(*live, targets);
     if (options.dry_run) {
       outcome.dry_run_text = render_dry_run(change, *live);
       outcome.changed = !change.empty();
@@ -427,9 +489,17 @@ struct SgApplier::Impl {
       outcome.changed = true;
       report(change, outcome);
     }
-    if (commit_state)
-      if (auto ok = commit_state(); !ok)
-        return tl::unexpected(ok.error());
+    // The generations may have changed: write what was really applied.
+    PreparedFiles final_files;
+    for (auto *job : active) {
+      if (job->files)
+        for (auto &file : job->files(job->state))
+          final_files.files.push_back(std::move(file));
+      for (const auto &path : job->remove_files)
+        ::unlink(path.c_str());
+    }
+    if (auto ok = final_files.write(); !ok)
+      return tl::unexpected(ok.error());
     return outcome;
   }
 
@@ -582,56 +652,45 @@ SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
   impl_->on_change = &on_change;
 }
 
+Result<SgOutcome> SgApplier::run(std::vector<VmJob> jobs) { return impl_->run_jobs(jobs); }
+
 namespace {
-
-char other_generation(char generation) { return generation == 'a' ? 'b' : 'a'; }
-
-} // namespace
-
-// A user VM's whole policy (defaults + rules) from `state`: tries the live
-// rule-set generation first, so an unchanged VM is left alone, and switches
-// to the other generation when anything changes, so new rule sets never
-// replace the contents of sets the live rules use.
-static Result<SgOutcome> apply_user_state(SgApplier::Impl &impl, VmState &state,
-                                          const std::vector<SgRule> &rules,
-                                          const std::function<std::vector<std::pair<std::string, std::string>>(const VmState &)> &files) {
-  const ArpFilter arp = impl.options.arp_filter;
-  state.arp_filter = to_string(arp);
-  // Validate everything before touching anything (and before the lock).
-  if (auto probe = plan_for_vm(state, rules, state.generation, arp); !probe)
-    return tl::unexpected(probe.error());
-  SgApplier::Impl::PreparedFiles prepared;
-  prepared.files = files(state);
-  if (!impl.options.dry_run)
-    if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
-      return tl::unexpected(ok.error());
-  auto locks = impl.lock();
-  if (!locks)
-    return tl::unexpected(locks.error());
-  char chosen = state.generation;
-  auto plan_for = [&](const LiveFirewall &live) -> Result<std::optional<VmPlan>> {
-    auto same = plan_for_vm(state, rules, state.generation, arp);
-    if (!same)
-      return tl::unexpected(same.error());
-    Change change = impl.vm_change(live, state.vm_name, *same, state.vifs);
-    if (change.empty())
-      return std::optional<VmPlan>(std::move(*same));
-    chosen = other_generation(state.generation);
-    auto flipped = plan_for_vm(state, rules, chosen, arp);
-    if (!flipped)
-      return tl::unexpected(flipped.error());
-    return std::optional<VmPlan>(std::move(*flipped));
-  };
-  auto commit = [&]() -> Result<void> {
-    state.generation = chosen;
-    prepared.files = files(state);
-    return prepared.write();
-  };
-  return impl.run_vm(state.vm_name, plan_for, state.vifs,
-                     impl.options.dry_run ? std::function<Result<void>()>() : commit);
+Result<SgOutcome> run_one(SgApplier &applier, Result<VmJob> job) {
+  if (!job)
+    return tl::unexpected(job.error());
+  std::vector<VmJob> jobs;
+  jobs.push_back(std::move(*job));
+  return applier.run(std::move(jobs));
 }
 
+// A user VM's recorded rules, kept across `default` (CloudStack flushes them
+// and waits for the next network_rules call; meanwhile the VM is closed).
+std::vector<SgRule> recorded_rules(const VmState &state, const std::string &source) {
+  if (state.rules.empty())
+    return {};
+  auto parsed = parse_rule_string(state.rules, source);
+  return parsed ? *parsed : std::vector<SgRule>{};
+}
+} // namespace
+
 Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
+  return run_one(*this, prepare_default(request));
+}
+Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
+  return run_one(*this, prepare_rules(request));
+}
+Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
+  return run_one(*this, prepare_systemvm(vm_name, std::move(vifs)));
+}
+Result<SgOutcome> SgApplier::destroy(const std::string &vm_name) {
+  return run_one(*this, prepare_destroy(vm_name));
+}
+Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std::string &mac,
+                                          const std::string &ip, bool add) {
+  return run_one(*this, prepare_secondary_ip(vm_name, mac, ip, add));
+}
+
+Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
   auto &impl = *impl_;
   auto secondary = parse_secondary_ips(request.secondary_ips.empty() ? "0;" : request.secondary_ips,
                                        "--sec-ips");
@@ -641,35 +700,31 @@ Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
                                  request.vifs, {});
   if (!made)
     return tl::unexpected(made.error());
-  VmState state = std::move(*made);
-  const std::string *name = &state.vm_name;
-  // Keep the rules already applied to this VM (CloudStack flushes them and
-  // waits for the next network_rules call; meanwhile the VM is closed).
-  std::vector<SgRule> rules;
-  if (auto old = impl.load_state(*name); old && old->kind == VmKind::user) {
-    state.generation = old->generation;
-    state.rules = old->rules;
-    state.rules_applied = old->rules_applied;
-    state.signature = old->signature;
-    state.seqno = old->seqno;
-    if (!old->rules.empty()) {
-      auto parsed = parse_rule_string(old->rules, vm_state_path(impl.options.state_dir, *name));
-      if (parsed)
-        rules = std::move(*parsed);
-    }
+  VmJob job;
+  job.vm_name = made->vm_name;
+  job.state = std::move(*made);
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  if (auto old = impl.load_state(job.vm_name); old && old->kind == VmKind::user) {
+    job.state.generation = old->generation;
+    job.state.rules = old->rules;
+    job.state.rules_applied = old->rules_applied;
+    job.state.signature = old->signature;
+    job.state.seqno = old->seqno;
+    job.rules = recorded_rules(*old, vm_state_path(impl.options.state_dir, job.vm_name));
   }
+  const std::string dir = impl.options.state_dir;
   const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
-  auto files = [&](const VmState &s) {
+  job.files = [dir, raw_secondary](const VmState &s) {
     RuleLog log{s.vm_name, s.vm_id, s.ip, s.dom_id, "_initial_", "-1", s.mac};
     return std::vector<std::pair<std::string, std::string>>{
-        {rule_log_path(impl.options.state_dir, s.vm_name), format_rule_log(log)},
-        {ip_file_path(impl.options.state_dir, s.vm_name), s.vm_name + "," + raw_secondary + "," + s.vm_id + "\n"},
-        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+        {rule_log_path(dir, s.vm_name), format_rule_log(log)},
+        {ip_file_path(dir, s.vm_name), s.vm_name + "," + raw_secondary + "," + s.vm_id + "\n"},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
-  return apply_user_state(impl, state, rules, files);
+  return job;
 }
 
-Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
+Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
   auto &impl = *impl_;
   auto signature = validate_signature(request.signature);
   if (!signature)
@@ -681,53 +736,43 @@ Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
                                  request.vifs, request.rules);
   if (!made)
     return tl::unexpected(made.error());
-  VmState state = std::move(*made);
-  const std::string *name = &state.vm_name;
-  state.rules = format_rule_string(request.rules);
-  state.rules_applied = true;
-  state.signature = *signature;
-  state.seqno = std::to_string(*seqno);
-  const auto old = impl.load_state(*name);
-  if (old && old->kind == VmKind::user) {
-    state.secondary_ips = old->secondary_ips;
-    state.generation = old->generation;
+  VmJob job;
+  job.vm_name = made->vm_name;
+  job.state = std::move(*made);
+  job.rules = request.rules;
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  job.state.rules = format_rule_string(request.rules);
+  job.state.rules_applied = true;
+  job.state.signature = *signature;
+  job.state.seqno = std::to_string(*seqno);
+  if (auto old = impl.load_state(job.vm_name); old && old->kind == VmKind::user) {
+    job.state.secondary_ips = old->secondary_ips;
+    job.state.generation = old->generation;
   }
-
-  const RuleLog incoming{state.vm_name, state.vm_id, state.ip, state.dom_id,
-                         state.signature, state.seqno, state.mac};
-  const auto decision = decide_rules_update(impl.load_log(*name), incoming);
-  if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
-    SgOutcome outcome;
-    outcome.notes.push_back(std::string(to_string(decision)) + ": log " +
-                            rule_log_path(impl.options.state_dir, *name));
-    return outcome;
-  }
-  auto files = [&](const VmState &s) {
+  const RuleLog incoming{job.state.vm_name, job.state.vm_id, job.state.ip, job.state.dom_id,
+                         job.state.signature, job.state.seqno, job.state.mac};
+  const std::string dir = impl.options.state_dir;
+  job.files = [dir, incoming](const VmState &s) {
     return std::vector<std::pair<std::string, std::string>>{
-        {rule_log_path(impl.options.state_dir, s.vm_name), format_rule_log(incoming)},
-        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+        {rule_log_path(dir, s.vm_name), format_rule_log(incoming)},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
-  if (decision == LogDecision::update_log) {
-    // Same rules, newer seqno: CloudStack only rewrites the log.  The .state
+  const auto decision = decide_rules_update(impl.load_log(job.vm_name), incoming);
+  if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
+    job.skip = true;
+    job.notes.push_back(job.vm_name + ": " + to_string(decision) + " (log " +
+                        rule_log_path(dir, job.vm_name) + ")");
+  } else if (decision == LogDecision::update_log) {
+    // Same rules, newer seqno: CloudStack only rewrites the log; the .state
     // keeps the seqno in step.
-    if (impl.options.dry_run)
-      return SgOutcome{};
-    auto locks = impl.lock();
-    if (!locks)
-      return tl::unexpected(locks.error());
-    if (old)
-      state.generation = old->generation;
-    Impl::PreparedFiles prepared{files(state)};
-    if (auto ok = prepared.write(); !ok)
-      return tl::unexpected(ok.error());
-    SgOutcome outcome;
-    outcome.notes.push_back("same signature, newer seqno: only the log was updated");
-    return outcome;
+    job.skip = true;
+    job.log_only = true;
+    job.notes.push_back(job.vm_name + ": same signature, newer seqno: only the log is updated");
   }
-  return apply_user_state(impl, state, request.rules, files);
+  return job;
 }
 
-Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
+Result<VmJob> SgApplier::prepare_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
   auto &impl = *impl_;
   auto name = validate_vm_name(vm_name);
   if (!name)
@@ -744,59 +789,40 @@ Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vec
       return tl::unexpected(resolved.error());
     *checked = resolved->vifs;
   }
-  VmState state;
-  state.kind = VmKind::system;
-  state.vm_name = *name;
-  state.vifs = *checked;
-  state.dom_id = Impl::dom_id_of(state.vifs);
-  state.ip = "_ignore_";
-  state.mac = "ff:ff:ff:ff:ff:ff";
-  state.arp_filter = to_string(impl.options.arp_filter);
-  Impl::PreparedFiles prepared;
-  prepared.files = {
-      {rule_log_path(impl.options.state_dir, *name),
-       format_rule_log(RuleLog{*name, "-1", "_ignore_", state.dom_id, "_initial_", "-1", "ff:ff:ff:ff:ff:ff"})},
-      {vm_state_path(impl.options.state_dir, *name), format_vm_state(state)}};
-  if (!impl.options.dry_run)
-    if (auto ok = prepared.check_writable(impl.options.state_dir); !ok)
-      return tl::unexpected(ok.error());
-  auto locks = impl.lock();
-  if (!locks)
-    return tl::unexpected(locks.error());
-  auto plan_for = [&](const LiveFirewall &) -> Result<std::optional<VmPlan>> {
-    auto plan = render_system_vm(*name, state.vifs);
-    if (!plan)
-      return tl::unexpected(plan.error());
-    return std::optional<VmPlan>(std::move(*plan));
+  VmJob job;
+  job.vm_name = *name;
+  job.state.kind = VmKind::system;
+  job.state.vm_name = *name;
+  job.state.vifs = *checked;
+  job.state.dom_id = Impl::dom_id_of(job.state.vifs);
+  job.state.ip = "_ignore_";
+  job.state.mac = "ff:ff:ff:ff:ff:ff";
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  const std::string dir = impl.options.state_dir;
+  job.files = [dir](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(dir, s.vm_name),
+         format_rule_log(RuleLog{s.vm_name, "-1", "_ignore_", s.dom_id, "_initial_", "-1", "ff:ff:ff:ff:ff:ff"})},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
-  return impl.run_vm(*name, plan_for, state.vifs,
-                     impl.options.dry_run ? std::function<Result<void>()>() : [&] { return prepared.write(); });
+  return job;
 }
 
-Result<SgOutcome> SgApplier::destroy(const std::string &vm_name) {
+Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name) {
   auto &impl = *impl_;
   auto name = validate_vm_name(vm_name);
   if (!name)
     return fail("--vm", 0, name.error().message);
-  auto locks = impl.lock();
-  if (!locks)
-    return tl::unexpected(locks.error());
-  auto plan_for = [](const LiveFirewall &) -> Result<std::optional<VmPlan>> {
-    return std::optional<VmPlan>();
-  };
-  auto remove_files = [&]() -> Result<void> {
-    for (const auto &path : {rule_log_path(impl.options.state_dir, *name),
-                             ip_file_path(impl.options.state_dir, *name),
-                             vm_state_path(impl.options.state_dir, *name)})
-      ::unlink(path.c_str());
-    return {};
-  };
-  return impl.run_vm(*name, plan_for, {},
-                     impl.options.dry_run ? std::function<Result<void>()>() : remove_files);
+  VmJob job;
+  job.vm_name = *name;
+  job.destroy = true;
+  const std::string &dir = impl.options.state_dir;
+  job.remove_files = {rule_log_path(dir, *name), ip_file_path(dir, *name), vm_state_path(dir, *name)};
+  return job;
 }
 
-Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std::string &mac,
-                                          const std::string &ip, bool add) {
+Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const std::string &mac,
+                                              const std::string &ip, bool add) {
   auto &impl = *impl_;
   auto name = validate_vm_name(vm_name);
   if (!name)
@@ -813,31 +839,30 @@ Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std:
                 "no state for user VM " + *name + ": run `sg-apply default` for it first");
   if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != *checked_mac)
     return fail("--mac", 0, "VM " + *name + " has MAC " + *old_mac + ", not " + *checked_mac);
-  VmState state = *old;
-  auto &ips = state.secondary_ips;
+  VmJob job;
+  job.vm_name = *name;
+  job.state = *old;
+  auto &ips = job.state.secondary_ips;
   const bool present = std::find(ips.begin(), ips.end(), *address) != ips.end();
   if (add && !present)
     ips.push_back(*address);
   if (!add)
     ips.erase(std::remove(ips.begin(), ips.end(), *address), ips.end());
-  std::vector<SgRule> rules;
-  if (!state.rules.empty()) {
-    auto parsed = parse_rule_string(state.rules, vm_state_path(impl.options.state_dir, *name));
-    if (!parsed)
-      return tl::unexpected(parsed.error());
-    rules = std::move(*parsed);
-  }
-  std::string raw;
-  for (const auto &secondary : state.secondary_ips)
-    raw += secondary + ";";
-  if (raw.empty())
-    raw = "0;";
-  auto files = [&](const VmState &s) {
+  job.rules = recorded_rules(*old, vm_state_path(impl.options.state_dir, *name));
+  if (auto probe = plan_for_vm(job.state, job.rules, job.state.generation,
+                               parse_arp_filter_name(job.state.arp_filter));
+      !probe)
+    return tl::unexpected(probe.error());
+  const std::string dir = impl.options.state_dir;
+  job.files = [dir](const VmState &s) {
+    std::string raw;
+    for (const auto &secondary : s.secondary_ips)
+      raw += secondary + ";";
     return std::vector<std::pair<std::string, std::string>>{
-        {ip_file_path(impl.options.state_dir, s.vm_name), s.vm_name + "," + raw + "," + s.vm_id + "\n"},
-        {vm_state_path(impl.options.state_dir, s.vm_name), format_vm_state(s)}};
+        {ip_file_path(dir, s.vm_name), s.vm_name + "," + (raw.empty() ? "0;" : raw) + "," + s.vm_id + "\n"},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
-  return apply_user_state(impl, state, rules, files);
+  return job;
 }
 
 Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
@@ -972,18 +997,17 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
         names_for_vm(recognized->base).ingress == recognized->base &&
         validate_vm_name(recognized->base))
       candidates.insert(recognized->base);
-  SgOutcome total;
+  std::vector<VmJob> jobs;
   for (const auto &name : candidates) {
     if (alive.count(name))
       continue;
-    auto done = destroy(name);
-    if (!done)
-      return tl::unexpected(done.error());
-    total.changed = total.changed || done->changed;
-    total.changes.insert(total.changes.end(), done->changes.begin(), done->changes.end());
-    total.dry_run_text += done->dry_run_text;
+    auto job = prepare_destroy(name);
+    if (!job)
+      return tl::unexpected(job.error());
+    jobs.push_back(std::move(*job));
   }
-  return total;
+  // Every stopped VM's removal in one change.
+  return run(std::move(jobs));
 }
 
 } // namespace vifwall

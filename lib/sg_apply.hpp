@@ -66,6 +66,22 @@ struct RulesRequest {
   std::vector<std::string> vifs;    // empty: resolve (or reuse the state's for the same dom-id)
 };
 
+// One VM's change, prepared: values validated, VIFs resolved, CloudStack's
+// log decision taken.  Nothing has touched the firewall yet; SgApplier::run
+// applies any number of them in one change (one load per table).
+struct VmJob {
+  std::string vm_name;
+  bool destroy = false;      // remove everything of the VM
+  VmState state;             // what to apply (when !destroy)
+  std::vector<SgRule> rules; // a user VM's rules
+  bool skip = false;         // nothing to change in the firewall...
+  bool log_only = false;     // ...but the log is rewritten (newer seqno, same rules)
+  // The state files to write once the firewall holds `state`.
+  std::function<std::vector<std::pair<std::string, std::string>>(const VmState &)> files;
+  std::vector<std::string> remove_files;
+  std::vector<std::string> notes;
+};
+
 // Failures whose exit status differs (documented in sg-apply(8)).
 bool is_lock_timeout(const Error &error);
 
@@ -80,6 +96,18 @@ public:
   Result<SgOutcome> apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs);
   Result<SgOutcome> apply_rules(const RulesRequest &request);
   Result<SgOutcome> destroy(const std::string &vm_name);
+
+  // The same, prepared separately, so that many VMs change in one run
+  // (`sg-apply batch`): one read of the tables and one load per table for all
+  // of them, however many VMs there are.
+  Result<VmJob> prepare_default(const DefaultRequest &request);
+  Result<VmJob> prepare_systemvm(const std::string &vm_name, std::vector<std::string> vifs);
+  Result<VmJob> prepare_rules(const RulesRequest &request);
+  Result<VmJob> prepare_destroy(const std::string &vm_name);
+  Result<VmJob> prepare_secondary_ip(const std::string &vm_name, const std::string &mac,
+                                     const std::string &ip, bool add);
+  // Each VM at most once per run.
+  Result<SgOutcome> run(std::vector<VmJob> jobs);
   // Destroys everything of VMs not in `running` (nullopt: ask xe).
   Result<SgOutcome> cleanup(std::optional<std::vector<std::string>> running);
   Result<SgOutcome> secondary_ip(const std::string &vm_name, const std::string &mac,

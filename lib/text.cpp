@@ -229,4 +229,44 @@ bool natural_less(const std::string &a, const std::string &b) {
   return a.size() - i < b.size() - j;
 }
 
+std::optional<std::vector<std::string>> split_command_line(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\'' || c == '"') {
+      in_word = true;
+      const char quote = c;
+      bool closed = false;
+      for (++i; i < line.size(); ++i) {
+        if (line[i] == quote) {
+          closed = true;
+          break;
+        }
+        if (quote == '"' && line[i] == '\\' && i + 1 < line.size() &&
+            (line[i + 1] == '"' || line[i + 1] == '\\'))
+          ++i;
+        word.push_back(line[i]);
+      }
+      if (!closed)
+        return std::nullopt;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      in_word = true;
+      word.push_back(line[++i]);
+    } else if (is_blank_char(c)) {
+      if (in_word)
+        words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      in_word = true;
+      word.push_back(c);
+    }
+  }
+  if (in_word)
+    words.push_back(std::move(word));
+  return words;
+}
+
 } // namespace vifwall

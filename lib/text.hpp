@@ -50,6 +50,12 @@ std::string quote_for_error(std::string_view s, std::size_t max = 60);
 
 std::string to_lower(std::string_view s);
 
+// Splits a command line the way a POSIX shell splits words, without any
+// expansion: blanks separate, '...' is literal, "..." allows \" and \\,
+// a backslash outside quotes escapes the next character.  nullopt when a
+// quote is left open.  For `sg-apply batch` lines.
+std::optional<std::vector<std::string>> split_command_line(std::string_view line);
+
 // "i-2-10-VM" sorts after "i-2-9-VM": runs of digits compare as numbers.
 bool natural_less(const std::string &a, const std::string &b);
 

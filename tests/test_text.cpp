@@ -50,3 +50,15 @@ TEST_CASE("quote_for_error shows control characters", "[text]") {
   CHECK(quote_for_error("a\nb\"") == "\"a\\nb\\\"\"");
   CHECK(quote_for_error(std::string(100, 'x'), 5) == "\"xxxxx...\"");
 }
+
+TEST_CASE("split_command_line splits like a shell without expanding", "[text]") {
+  auto words = split_command_line(R"(rules --vm 'i-2-3-VM' --rules "I:tcp;22;22;0.0.0.0/0,NEXT " a\ b $(id))");
+  REQUIRE(words);
+  CHECK(*words == std::vector<std::string>{"rules", "--vm", "i-2-3-VM", "--rules",
+                                           "I:tcp;22;22;0.0.0.0/0,NEXT ", "a b", "$(id)"});
+  auto quotes = split_command_line(R"(x "say \"hi\"" '' "a'b")");
+  REQUIRE(quotes);
+  CHECK(*quotes == std::vector<std::string>{"x", "say \"hi\"", "", "a'b"});
+  CHECK_FALSE(split_command_line("open 'quote"));
+  CHECK(split_command_line("   ")->empty());
+}
