@@ -322,3 +322,86 @@ def write_report(name, data):
 
 def max_rss_self_children():
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def user_vms(host_file):
+    """The running user VMs of a sim host file: [{name, id, domid, ip, mac, vifs}]."""
+    import shlex
+    vms, current = [], None
+    with open(host_file) as handle:
+        for line in handle:
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            if words[0] == "vm":
+                current = None
+                if "running" in words and "user" in words:
+                    domid = words[words.index("domid") + 1]
+                    current = {"name": words[1], "domid": domid, "vifs": [], "ip": None, "mac": None}
+                    match = re.match(r"i-\d+-(\d+)-VM$", words[1])
+                    current["id"] = match.group(1) if match else domid
+                    vms.append(current)
+                    if "hvm" in words:
+                        current["hvm"] = True
+            elif words[0] == "vif" and current is not None:
+                device = words[1]
+                current["vifs"].append("vif%s.%s" % (current["domid"], device))
+                if device == "0":
+                    current["mac"] = words[words.index("mac") + 1]
+                    if "ip" in words:
+                        current["ip"] = words[words.index("ip") + 1].split("/")[0]
+    for vm in vms:
+        if vm.get("hvm"):
+            vm["vifs"].append("tap%s.0" % vm["domid"])
+    return vms
+
+
+def id_args(vm):
+    return (["--vm=" + vm["name"], "--vm-id=" + vm["id"], "--ip=" + vm["ip"], "--mac=" + vm["mac"]] +
+            ["--vif=" + vif for vif in vm["vifs"]])
+
+
+_GENERATION = re.compile(r"\b(i-\d+-\d+-VM-[ie]\d+)[ab]\b")
+_SHARED = ("BRIDGE-FIREWALL", "FORWARD")
+
+
+def canonical(dump):
+    """A full dump with what legitimately depends on the order of runs made
+    neutral: the order of jumps in shared chains (each matches its own VIF,
+    so their order means nothing) and the generation letter of per-rule sets."""
+    dump = _GENERATION.sub(r"\1G", dump)
+    out, block, block_is_shared = [], [], False
+
+    def flush():
+        out.extend(sorted(block) if block_is_shared else block)
+        block.clear()
+    for line in dump.splitlines():
+        if line.startswith("-A "):  # iptables-save: sort each shared chain's rules
+            chain = line.split()[1]
+            if chain in _SHARED:
+                out.append("\0" + chain + " " + line)
+                continue
+            out.append(line)
+            continue
+        if line.startswith(("Bridge chain: ", "Chain ", "====")) or not line.strip():
+            flush()
+            block_is_shared = line.startswith(("Bridge chain: FORWARD,", "Chain FORWARD "))
+            out.append(re.sub(r"\(\d+ references\)", "", line))
+            continue
+        block.append(line)
+    flush()
+    # Group the marked iptables lines per chain, sorted, where the first was.
+    result, seen = [], {}
+    for line in out:
+        if line.startswith("\0"):
+            chain = line[1:].split(" ", 1)[0]
+            if chain not in seen:
+                seen[chain] = len(result)
+                result.append([])
+            result[seen[chain]].append(line.split(" ", 1)[1])
+        else:
+            result.append(line)
+    text = []
+    for item in result:
+        text.extend(sorted(item) if isinstance(item, list) else [item])
+    return "\n".join(text) + "\n"
