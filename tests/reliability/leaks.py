@@ -67,7 +67,7 @@ def main():
         vm = cycling[cycle % len(cycling)]
         run(["default"] + rel.id_args(vm))
         run(["rules"] + rel.id_args(vm) + ["--sig=%x" % (cycle + 16), "--seq=%d" % (cycle + 1),
-                                          "--rules=" + RULE_SHAPES[cycle % len(RULE_SHAPES)]])
+                                          "--rules", RULE_SHAPES[cycle % len(RULE_SHAPES)]])
         run(["secondary-ip", "--vm=" + vm["name"], "--mac=" + vm["mac"], "--ip=10.250.%d.%d" % (
             cycle // 250 % 250, cycle % 250 + 1), "--action=add"])
         run(["destroy", "--vm=" + vm["name"]])
