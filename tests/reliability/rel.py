@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import re
-import resource
-import signal
 import subprocess
 import sys
 import threading
@@ -318,10 +316,6 @@ def write_report(name, data):
     data["scale"] = scale()
     with open(os.path.join(directory, name + ".json"), "w") as handle:
         json.dump(data, handle, indent=1, sort_keys=True)
-
-
-def max_rss_self_children():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def user_vms(host_file):
