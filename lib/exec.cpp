@@ -5,8 +5,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <future>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -81,25 +84,43 @@ std::optional<std::string> find_program(const std::string &name,
 
 namespace {
 
-// We ignore SIGPIPE while feeding a child's stdin (a child may exit without
-// reading it); the child itself must start with the default disposition, or
-// a tool like `iptables-save | head` inside it would misbehave.
-struct DefaultSigpipeInChild : bp::extend::handler {
+// The child starts with SIGPIPE at its default (an ignored disposition would
+// be inherited through exec from a Python parent such as a XAPI plugin).
+struct ChildSetup : bp::extend::handler {
   template <class Executor> void on_exec_setup(Executor &) const {
     ::signal(SIGPIPE, SIG_DFL);
+    // A child must not outlive us: a restore tool left running after
+    // `sg-apply` was killed would load its change without our lock.  (The
+    // kernel applies each restore atomically, so killing one half way loads
+    // nothing.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   }
 };
 
-class SigpipeIgnored {
-public:
-  SigpipeIgnored() { previous_ = ::signal(SIGPIPE, SIG_IGN); }
-  ~SigpipeIgnored() { ::signal(SIGPIPE, previous_); }
-  SigpipeIgnored(const SigpipeIgnored &) = delete;
-  SigpipeIgnored &operator=(const SigpipeIgnored &) = delete;
+// The child's input as a file, written completely before the child starts: a
+// restore tool reading from a pipe would take the EOF of a killed parent for
+// the end of its input and load half a table.
+FILE *input_file(const std::string &input) {
+  int fd = static_cast<int>(::syscall(SYS_memfd_create, "vifwall-input", MFD_CLOEXEC));
+  FILE *file = nullptr;
+  if (fd >= 0)
+    file = ::fdopen(fd, "w+");
+  if (!file) {
+    if (fd >= 0)
+      ::close(fd);
+    file = std::tmpfile(); // kernels before 3.17
+  }
+  if (!file)
+    return nullptr;
+  if (std::fwrite(input.data(), 1, input.size(), file) != input.size() || std::fflush(file) != 0) {
+    std::fclose(file);
+    return nullptr;
+  }
+  std::rewind(file);
+  return file;
+}
 
-private:
-  void (*previous_)(int);
-};
+
 
 class ProcessRunner final : public CommandRunner {
 public:
@@ -111,9 +132,7 @@ public:
       return fail(command.argv[0], 0,
                   "command not found (looked in PATH, /usr/sbin, /sbin)");
 
-    SigpipeIgnored sigpipe_guard;
     boost::asio::io_context ios;
-    bp::async_pipe stdin_pipe(ios);
     std::future<std::string> out;
     std::future<std::string> err;
     bp::environment env = boost::this_process::environment();
@@ -122,23 +141,16 @@ public:
       env[key] = value;
     const std::vector<std::string> args(command.argv.begin() + 1,
                                         command.argv.end());
+    std::unique_ptr<FILE, int (*)(FILE *)> input(input_file(command.input), &std::fclose);
+    if (!input)
+      return fail(describe(command.argv), 0, "cannot stage the command's input in memory");
     std::error_code ec;
-    bp::child child(*exe, bp::args(args), bp::std_in < stdin_pipe,
+    bp::child child(*exe, bp::args(args), bp::std_in < input.get(),
                     bp::std_out > out, bp::std_err > err, env, ios,
-                    DefaultSigpipeInChild{}, ec);
+                    ChildSetup{}, ec);
     if (ec)
       return fail(describe(command.argv), 0,
                   "cannot start: " + ec.message());
-
-    if (command.input.empty()) {
-      stdin_pipe.close();
-    } else {
-      boost::asio::async_write(
-          stdin_pipe, boost::asio::buffer(command.input),
-          [&stdin_pipe](const boost::system::error_code &, std::size_t) {
-            stdin_pipe.close();
-          });
-    }
 
     CommandOutput result;
     ios.run_for(command.timeout);

@@ -237,6 +237,7 @@ struct SgApplier::Impl {
                                  change.owned_ipt, change.ours_ipt);
     change.ebtables = diff_table(Family::ebtables, ebtables_plan(p ? p->ebtables : empty_plan),
                                  &live.ebtables, change.owned_eb, change.ours_eb);
+    change.ebtables.result = without_unused_cutoff(change.ebtables.result);
     if (live.arptables)
       change.arptables = diff_table(Family::arptables, p ? p->arptables : empty_plan,
                                     &*live.arptables, change.owned_arp, change.ours_arp);
@@ -392,8 +393,11 @@ struct SgApplier::Impl {
         return failed("ebtables-restore (lifting the cut-off)", ok.error());
     }
     if (!change.sets_to_destroy.empty()) {
-      // Failure here leaves unused sets only; the next run destroys them.
-      (void)fw.load_ipsets(render_ipset_destroy(change.sets_to_destroy));
+      // The rules are in place; only unused sets are left.  Say so: the state
+      // files stay, and the same command run again destroys them.
+      if (auto ok = fw.load_ipsets(render_ipset_destroy(change.sets_to_destroy)); !ok)
+        return fail(change.what + ": the firewall holds the change, but destroying the unused "
+                    "ipsets failed (run the same command again): " + ok.error().str());
     }
     return {};
   }
@@ -422,9 +426,16 @@ struct SgApplier::Impl {
   Result<SgOutcome> run_jobs(std::vector<VmJob> &jobs) {
     SgOutcome outcome;
     std::set<std::string> names;
-    for (const auto &job : jobs) {
+    for (const auto &job : jobs)
       if (!names.insert(job.vm_name).second)
         return fail("VM " + job.vm_name + " appears twice; give each VM once per run");
+    auto locks = lock();
+    if (!locks)
+      return tl::unexpected(locks.error());
+    for (auto &job : jobs) {
+      if (job.decide)
+        if (auto ok = job.decide(job); !ok)
+          return tl::unexpected(ok.error());
       outcome.notes.insert(outcome.notes.end(), job.notes.begin(), job.notes.end());
     }
     std::vector<VmJob *> active;
@@ -439,9 +450,6 @@ struct SgApplier::Impl {
     if (!options.dry_run && !prepared.files.empty())
       if (auto ok = prepared.check_writable(options.state_dir); !ok)
         return tl::unexpected(ok.error());
-    auto locks = lock();
-    if (!locks)
-      return tl::unexpected(locks.error());
     for (auto &job : jobs)
       if (job.skip && job.log_only && !options.dry_run) {
         PreparedFiles log_only{job.files(job.state)};
@@ -459,7 +467,7 @@ struct SgApplier::Impl {
       return tl::unexpected(live.error());
     std::vector<VmTarget> targets;
     for (auto *job : active) {
-      VmTarget target{job->vm_name, std::nullopt, {}};
+      VmTarget target{job->vm_name, std::nullopt, job->old_vifs};
       if (!job->destroy) {
         auto plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
         if (!plan)
@@ -473,7 +481,7 @@ struct SgApplier::Impl {
         }
         outcome.notes.insert(outcome.notes.end(), plan->notes.begin(), plan->notes.end());
         target.plan = std::move(*plan);
-        target.vifs = job->state.vifs;
+        target.vifs.insert(target.vifs.end(), job->state.vifs.begin(), job->state.vifs.end());
       }
       targets.push_back(std::move(target));
     }
@@ -574,6 +582,12 @@ struct SgApplier::Impl {
       return fail("--vm", 0, name.error().message);
     if (is_system_vm(*name))
       return fail("--vm", 0, quote_for_error(*name) + " is a system VM name; use `sg-apply systemvm`");
+    if (auto ok = validate_vm_id(vm_id); !ok)
+      return fail("--vm-id", 0, ok.error().message);
+    if (auto ok = validate_ipv4(ip); !ok)
+      return fail("--ip", 0, ok.error().message);
+    if (auto ok = validate_mac(mac); !ok)
+      return fail("--mac", 0, ok.error().message);
     auto vifs = checked_vifs(requested_vifs);
     if (!vifs)
       return tl::unexpected(vifs.error());
@@ -626,11 +640,18 @@ struct SgApplier::Impl {
   // table changes) and renamed into place after the firewall took the change.
   struct PreparedFiles {
     std::vector<std::pair<std::string, std::string>> files; // path, content
+    // Before any table changes: every file can be written (the directory
+    // exists and takes a file of that size; nothing that is not a regular
+    // file sits at a path).  A full disk or a read-only directory fails here.
     Result<void> check_writable(const std::string &state_dir) {
       if (auto ok = ensure_directory(state_dir); !ok)
         return ok;
       remove_stale_temp_files(state_dir); // left by a killed run
       for (const auto &[path, content] : files) {
+        struct stat st;
+        if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+          return fail(path, 0, "cannot write the state file, nothing changed: something other "
+                               "than a regular file is in its place");
         const std::string probe = path + ".probe." + std::to_string(::getpid());
         if (auto ok = write_file_atomically(probe, content); !ok)
           return fail(path, 0, "cannot write the state file, nothing changed: " + ok.error().message);
@@ -638,13 +659,23 @@ struct SgApplier::Impl {
       }
       return {};
     }
+    // Writes every file whose content differs; CloudStack's .log files last,
+    // because the log alone decides whether a later `rules` call is needed:
+    // a run killed half way must leave a log that asks for it again.
     Result<void> write() {
-      for (const auto &[path, content] : files)
-        if (auto ok = write_file_atomically(path, content); !ok)
-          return ok;
+      for (const bool logs : {false, true})
+        for (const auto &[path, content] : files) {
+          if (ends_with(path, ".log") != logs)
+            continue;
+          if (read_small_file(path) == content && file_exists(path))
+            continue;
+          if (auto ok = write_file_atomically(path, content); !ok)
+            return ok;
+        }
       return {};
     }
   };
+
 };
 
 SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
@@ -692,8 +723,8 @@ Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std:
 
 Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
   auto &impl = *impl_;
-  auto secondary = parse_secondary_ips(request.secondary_ips.empty() ? "0;" : request.secondary_ips,
-                                       "--sec-ips");
+  const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
+  auto secondary = parse_secondary_ips(raw_secondary, "--sec-ips");
   if (!secondary)
     return tl::unexpected(secondary.error());
   auto made = impl.user_vm_state(request.vm_name, request.vm_id, request.ip, request.mac, *secondary,
@@ -704,16 +735,24 @@ Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
   job.vm_name = made->vm_name;
   job.state = std::move(*made);
   job.state.arp_filter = to_string(impl.options.arp_filter);
-  if (auto old = impl.load_state(job.vm_name); old && old->kind == VmKind::user) {
-    job.state.generation = old->generation;
-    job.state.rules = old->rules;
-    job.state.rules_applied = old->rules_applied;
-    job.state.signature = old->signature;
-    job.state.seqno = old->seqno;
-    job.rules = recorded_rules(*old, vm_state_path(impl.options.state_dir, job.vm_name));
-  }
+  Impl *self = impl_.get();
+  job.decide = [self](VmJob &j) -> Result<void> {
+    // Keep the rules already applied to this VM (CloudStack flushes them and
+    // waits for the next network_rules call; meanwhile the VM is closed).
+    if (auto old = self->load_state(j.vm_name)) {
+      j.old_vifs = old->vifs;
+      if (old->kind == VmKind::user) {
+        j.state.generation = old->generation;
+        j.state.rules = old->rules;
+        j.state.rules_applied = old->rules_applied;
+        j.state.signature = old->signature;
+        j.state.seqno = old->seqno;
+        j.rules = recorded_rules(*old, vm_state_path(self->options.state_dir, j.vm_name));
+      }
+    }
+    return {};
+  };
   const std::string dir = impl.options.state_dir;
-  const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
   job.files = [dir, raw_secondary](const VmState &s) {
     RuleLog log{s.vm_name, s.vm_id, s.ip, s.dom_id, "_initial_", "-1", s.mac};
     return std::vector<std::pair<std::string, std::string>>{
@@ -745,10 +784,6 @@ Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
   job.state.rules_applied = true;
   job.state.signature = *signature;
   job.state.seqno = std::to_string(*seqno);
-  if (auto old = impl.load_state(job.vm_name); old && old->kind == VmKind::user) {
-    job.state.secondary_ips = old->secondary_ips;
-    job.state.generation = old->generation;
-  }
   const RuleLog incoming{job.state.vm_name, job.state.vm_id, job.state.ip, job.state.dom_id,
                          job.state.signature, job.state.seqno, job.state.mac};
   const std::string dir = impl.options.state_dir;
@@ -757,18 +792,29 @@ Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
         {rule_log_path(dir, s.vm_name), format_rule_log(incoming)},
         {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
-  const auto decision = decide_rules_update(impl.load_log(job.vm_name), incoming);
-  if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
-    job.skip = true;
-    job.notes.push_back(job.vm_name + ": " + to_string(decision) + " (log " +
-                        rule_log_path(dir, job.vm_name) + ")");
-  } else if (decision == LogDecision::update_log) {
-    // Same rules, newer seqno: CloudStack only rewrites the log; the .state
-    // keeps the seqno in step.
-    job.skip = true;
-    job.log_only = true;
-    job.notes.push_back(job.vm_name + ": same signature, newer seqno: only the log is updated");
-  }
+  Impl *self = impl_.get();
+  job.decide = [self, incoming, dir](VmJob &j) -> Result<void> {
+    if (auto old = self->load_state(j.vm_name)) {
+      j.old_vifs = old->vifs;
+      if (old->kind == VmKind::user) {
+        j.state.secondary_ips = old->secondary_ips;
+        j.state.generation = old->generation;
+      }
+    }
+    const auto decision = decide_rules_update(self->load_log(j.vm_name), incoming);
+    if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
+      j.skip = true;
+      j.notes.push_back(j.vm_name + ": " + to_string(decision) + " (log " +
+                        rule_log_path(dir, j.vm_name) + ")");
+    } else if (decision == LogDecision::update_log) {
+      // Same rules, newer seqno: CloudStack only rewrites the log; the .state
+      // keeps the seqno in step.
+      j.skip = true;
+      j.log_only = true;
+      j.notes.push_back(j.vm_name + ": same signature, newer seqno: only the log is updated");
+    }
+    return {};
+  };
   return job;
 }
 
@@ -798,6 +844,12 @@ Result<VmJob> SgApplier::prepare_systemvm(const std::string &vm_name, std::vecto
   job.state.ip = "_ignore_";
   job.state.mac = "ff:ff:ff:ff:ff:ff";
   job.state.arp_filter = to_string(impl.options.arp_filter);
+  Impl *self = impl_.get();
+  job.decide = [self](VmJob &j) -> Result<void> {
+    if (auto old = self->load_state(j.vm_name))
+      j.old_vifs = old->vifs;
+    return {};
+  };
   const std::string dir = impl.options.state_dir;
   job.files = [dir](const VmState &s) {
     return std::vector<std::pair<std::string, std::string>>{
@@ -818,6 +870,14 @@ Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name) {
   job.destroy = true;
   const std::string &dir = impl.options.state_dir;
   job.remove_files = {rule_log_path(dir, *name), ip_file_path(dir, *name), vm_state_path(dir, *name)};
+  Impl *self = impl_.get();
+  job.decide = [self](VmJob &j) -> Result<void> {
+    // The recorded VIFs find what a killed run left cut off even when no jump
+    // to the VM's chains is left to name them.
+    if (auto old = self->load_state(j.vm_name))
+      j.old_vifs = old->vifs;
+    return {};
+  };
   return job;
 }
 
@@ -833,27 +893,32 @@ Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const 
   auto checked_mac = validate_mac(mac);
   if (!checked_mac)
     return fail("--mac", 0, checked_mac.error().message);
-  auto old = impl.load_state(*name);
-  if (!old || old->kind != VmKind::user)
-    return fail(vm_state_path(impl.options.state_dir, *name), 0,
-                "no state for user VM " + *name + ": run `sg-apply default` for it first");
-  if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != *checked_mac)
-    return fail("--mac", 0, "VM " + *name + " has MAC " + *old_mac + ", not " + *checked_mac);
   VmJob job;
   job.vm_name = *name;
-  job.state = *old;
-  auto &ips = job.state.secondary_ips;
-  const bool present = std::find(ips.begin(), ips.end(), *address) != ips.end();
-  if (add && !present)
-    ips.push_back(*address);
-  if (!add)
-    ips.erase(std::remove(ips.begin(), ips.end(), *address), ips.end());
-  job.rules = recorded_rules(*old, vm_state_path(impl.options.state_dir, *name));
-  if (auto probe = plan_for_vm(job.state, job.rules, job.state.generation,
-                               parse_arp_filter_name(job.state.arp_filter));
-      !probe)
-    return tl::unexpected(probe.error());
   const std::string dir = impl.options.state_dir;
+  Impl *self = impl_.get();
+  job.decide = [self, dir, address = *address, checked_mac = *checked_mac, add](VmJob &j) -> Result<void> {
+    auto old = self->load_state(j.vm_name);
+    if (!old || old->kind != VmKind::user)
+      return fail(vm_state_path(dir, j.vm_name), 0,
+                  "no state for user VM " + j.vm_name + ": run `sg-apply default` for it first");
+    if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != checked_mac)
+      return fail("--mac", 0, "VM " + j.vm_name + " has MAC " + *old_mac + ", not " + checked_mac);
+    j.state = *old;
+    j.old_vifs = old->vifs;
+    auto &ips = j.state.secondary_ips;
+    const bool present = std::find(ips.begin(), ips.end(), address) != ips.end();
+    if (add && !present)
+      ips.push_back(address);
+    if (!add)
+      ips.erase(std::remove(ips.begin(), ips.end(), address), ips.end());
+    j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
+    if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
+                                 parse_arp_filter_name(j.state.arp_filter));
+        !probe)
+      return tl::unexpected(probe.error());
+    return {};
+  };
   job.files = [dir](const VmState &s) {
     std::string raw;
     for (const auto &secondary : s.secondary_ips)

@@ -80,6 +80,13 @@ struct VmJob {
   std::function<std::vector<std::pair<std::string, std::string>>(const VmState &)> files;
   std::vector<std::string> remove_files;
   std::vector<std::string> notes;
+  // VIFs the VM had when sg-apply last ran (a killed run may have left them
+  // cut off, and a destroy must find them).
+  std::vector<std::string> old_vifs;
+  // Run under the lock, just before the tables are read: everything that
+  // depends on the state files (the log decision, recorded rules), so that
+  // two runs for one VM never decide from the same old state.
+  std::function<Result<void>(VmJob &)> decide;
 };
 
 // Failures whose exit status differs (documented in sg-apply(8)).

@@ -342,18 +342,30 @@ std::vector<std::vector<std::string>> render_arptables_edit(const TableEdit &edi
 bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs) {
   return rule.chain == "FORWARD" && rule.args.size() == 4 &&
          (rule.args[0] == "-i" || rule.args[0] == "-o") && vifs.count(rule.args[1]) &&
-         rule.args[2] == "-j" && rule.args[3] == "DROP";
+         rule.args[2] == "-j" && rule.args[3] == kCutoffChain;
 }
 
 FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vifs) {
   EditableTable editable_table = editable(&table, Family::ebtables);
+  if (!editable_table.find(kCutoffChain))
+    editable_table.chains.push_back(
+        ChainRules{FwChain{kCutoffChain, "DROP"}, {make_rule(kCutoffChain, {"-j", "DROP"})}});
   ChainRules *forward = editable_table.find("FORWARD");
-  std::vector<FwRule> drops;
+  std::vector<FwRule> cutoffs;
   for (const auto &vif : vifs) {
-    drops.push_back(make_rule("FORWARD", {"-i", vif, "-j", "DROP"}));
-    drops.push_back(make_rule("FORWARD", {"-o", vif, "-j", "DROP"}));
+    cutoffs.push_back(make_rule("FORWARD", {"-i", vif, "-j", kCutoffChain}));
+    cutoffs.push_back(make_rule("FORWARD", {"-o", vif, "-j", kCutoffChain}));
   }
-  forward->rules.insert(forward->rules.begin(), drops.begin(), drops.end());
+  forward->rules.insert(forward->rules.begin(), cutoffs.begin(), cutoffs.end());
+  return to_table(editable_table);
+}
+
+FwTable without_unused_cutoff(const FwTable &table) {
+  for (const auto &rule : table.rules)
+    if (rule.target() == kCutoffChain)
+      return table;
+  EditableTable editable_table = editable(&table, Family::ebtables);
+  editable_table.remove(kCutoffChain);
   return to_table(editable_table);
 }
 

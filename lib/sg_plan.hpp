@@ -80,10 +80,19 @@ std::string render_ebtables_table(const FwTable &table);
 // content; -I CHAIN N / -A for insertions.
 std::vector<std::vector<std::string>> render_arptables_edit(const TableEdit &edit);
 
-// Adds ebtables rules dropping everything from and to `vifs` at the top of
-// FORWARD: the VM is cut off while several tables change, so that no moment
-// lets through what neither its old nor its new policy allows.
+// The ebtables chain the cut-off rules jump to: it drops everything.  A
+// chain of our own, so that our cut-off rules can never be confused with
+// anybody else's `-i VIF -j DROP`.
+inline constexpr const char *kCutoffChain = "vifwall-cutoff";
+
+// Adds ebtables rules at the top of FORWARD sending everything from and to
+// `vifs` to kCutoffChain (created if missing): the VM is cut off while
+// several tables change, so that no moment lets through what neither its old
+// nor its new policy allows.
 FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vifs);
+// A FORWARD rule sending one of `vifs` to kCutoffChain.
 bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs);
+// Removes kCutoffChain when no rule jumps to it any more.
+FwTable without_unused_cutoff(const FwTable &table);
 
 } // namespace vifwall

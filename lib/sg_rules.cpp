@@ -470,8 +470,10 @@ Result<std::vector<std::string>> parse_secondary_ips(std::string_view text,
     start = semicolon + 1;
   }
   std::vector<std::string> ips;
-  if (!items.empty() && items.front() == "0")
-    return ips; // CloudStack's "no secondary IPs"
+  // CloudStack's "no secondary IPs" is "0;" (or "0") and nothing else: a
+  // "0;" followed by more items is malformed, not empty.
+  if (items.size() == 1 && items.front() == "0")
+    return ips;
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto ip = validate_ipv4(items[i]);
     if (!ip)

@@ -154,13 +154,23 @@ TEST_CASE("the quarantine wall goes first in ebtables FORWARD and is recognised"
   FwRule xapi;
   xapi.chain = "FORWARD";
   xapi.args = {"-i", "vif7.0", "-j", "FORWARD_vif7.0"};
-  table.rules = {xapi};
+  FwRule someone_elses_drop;
+  someone_elses_drop.chain = "FORWARD";
+  someone_elses_drop.args = {"-i", "vif7.0", "-j", "DROP"};
+  table.rules = {xapi, someone_elses_drop};
   const FwTable walled = with_quarantine(table, {"vif7.0"});
   const std::string text = render_ebtables_table(walled);
   CHECK(text == "*filter\n:INPUT ACCEPT\n:FORWARD ACCEPT\n:OUTPUT ACCEPT\n:FORWARD_vif7.0 ACCEPT\n"
-                "-A FORWARD -i vif7.0 -j DROP\n-A FORWARD -o vif7.0 -j DROP\n"
-                "-A FORWARD -i vif7.0 -j FORWARD_vif7.0\n");
+                ":vifwall-cutoff DROP\n"
+                "-A FORWARD -i vif7.0 -j vifwall-cutoff\n-A FORWARD -o vif7.0 -j vifwall-cutoff\n"
+                "-A FORWARD -i vif7.0 -j FORWARD_vif7.0\n-A FORWARD -i vif7.0 -j DROP\n"
+                "-A vifwall-cutoff -j DROP\n");
   CHECK(is_quarantine_rule(walled.rules[0], {"vif7.0"}));
   CHECK_FALSE(is_quarantine_rule(walled.rules[0], {"vif8.0"}));
-  CHECK_FALSE(is_quarantine_rule(walled.rules[2], {"vif7.0"}));
+  CHECK_FALSE(is_quarantine_rule(walled.rules[3], {"vif7.0"})); // not ours: a plain DROP
+  // Once the wall is down the chain goes too, unless another wall still uses it.
+  FwTable lifted = walled;
+  lifted.rules.erase(lifted.rules.begin(), lifted.rules.begin() + 2);
+  CHECK(without_unused_cutoff(lifted).chain(kCutoffChain) == nullptr);
+  CHECK(without_unused_cutoff(walled).chain(kCutoffChain) != nullptr);
 }

@@ -310,3 +310,18 @@ TEST_CASE("parse_secondary_ips reads CloudStack's secIps", "[sgrules]") {
   CHECK(bad.error().line == 2);
   CHECK_THAT(bad.error().message, Catch::Contains("\"10.0.0.6 \""));
 }
+
+TEST_CASE("parse_secondary_ips takes 0; alone as none, and rejects 0; followed by more", "[sgrules]") {
+  auto none = parse_secondary_ips("0;", "--sec-ips");
+  REQUIRE(none);
+  CHECK(none->empty());
+  auto two = parse_secondary_ips("10.0.0.5;10.0.0.6;", "--sec-ips");
+  REQUIRE(two);
+  CHECK(two->size() == 2);
+  for (auto bad : {"0;x;", "0;10.1.1.1;", "0;0;"}) {
+    INFO(bad);
+    auto parsed = parse_secondary_ips(bad, "--sec-ips");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().source == "--sec-ips");
+  }
+}

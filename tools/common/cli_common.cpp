@@ -1,14 +1,43 @@
 #include "cli_common.hpp"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
 
 namespace vifwall::cli {
 
+std::string printable(const std::string &text) {
+  constexpr std::size_t kMaxLine = 400;
+  std::string out;
+  std::size_t column = 0;
+  for (char c : text) {
+    if (c == '\n') {
+      out.push_back(c);
+      column = 0;
+      continue;
+    }
+    if (column == kMaxLine)
+      out += "...";
+    if (column++ >= kMaxLine)
+      continue;
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static const char *hex = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 void print_error(const std::string &prog, const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), printable(message).c_str());
 }
 
 void print_error(const std::string &prog, const Error &error) {
@@ -16,7 +45,24 @@ void print_error(const std::string &prog, const Error &error) {
 }
 
 void print_warning(const std::string &prog, const std::string &message) {
-  std::fprintf(stderr, "%s: warning: %s\n", prog.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: warning: %s\n", prog.c_str(), printable(message).c_str());
+}
+
+CLI::Validator finite_seconds(double low, double high) {
+  return CLI::Validator(
+      [low, high](std::string &text) -> std::string {
+        char *end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(value) || value < low ||
+            value > high)
+        {
+          char range[64];
+          std::snprintf(range, sizeof range, "%g to %g", low, high);
+          return std::string("expected a number of seconds from ") + range;
+        }
+        return "";
+      },
+      "SECS");
 }
 
 bool write_stdout(const std::string &text) {

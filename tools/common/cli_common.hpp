@@ -26,6 +26,13 @@ void print_error(const std::string &prog, const std::string &message);
 void print_error(const std::string &prog, const Error &error);
 void print_warning(const std::string &prog, const std::string &message);
 
+// `text` made safe for a terminal: control characters other than newlines
+// as \xHH, lines cut at 400 characters (hostile values end up in messages).
+std::string printable(const std::string &text);
+
+// A number of seconds in [low, high]; unlike CLI::Range it refuses "nan".
+CLI::Validator finite_seconds(double low, double high);
+
 // Writes `text` to stdout in one go; false (and no exception) when stdout is
 // a closed pipe, so `vif-of --all | head -1` ends quietly.
 bool write_stdout(const std::string &text);

@@ -211,10 +211,10 @@ int main(int argc, char **argv) {
       ->envname("VIFWALL_EBTABLES_LOCK");
   app.add_option("--wait", g.lock_wait, "Seconds to wait for the lock (default 30), then exit 75")
       ->type_name("SECS")
-      ->check(CLI::Range(0.0, 86400.0));
+      ->check(cli::finite_seconds(0.0, 86400.0));
   app.add_option("--timeout", g.timeout, "Seconds each command may take (default 60)")
       ->type_name("SECS")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(cli::finite_seconds(0.1, 3600.0));
   app.add_option("--xe", g.options.xe, "Path of xe (for VIF lookups and cleanup)")
       ->type_name("PATH")
       ->envname("VIFWALL_XE");

@@ -244,7 +244,7 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"auto", "legacy", "nft"}));
   actual->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(cli::finite_seconds(0.1, 3600.0));
 
   auto *output = app.add_option_group("Output");
   auto *json = output->add_flag("-j,--json", o.json, "The differences as JSON");

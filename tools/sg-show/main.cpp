@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"auto", "legacy", "nft"}));
   input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(cli::finite_seconds(0.1, 3600.0));
 
   // For bash completion only: the VMs that have rules.
   app.add_flag("--list-vms", o.list_vms)->group("");

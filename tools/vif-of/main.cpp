@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
       ->envname("VIFWALL_XE");
   input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(cli::finite_seconds(0.1, 3600.0));
   input->add_option("--capture", o.capture_dir, "Save the live host's outputs (and firewall dumps) as a snapshot in DIR")
       ->type_name("DIR");
 
