@@ -5,7 +5,9 @@ namespace vifwall {
 std::string Error::str() const {
   std::string out;
   if (!source.empty()) {
-    out += source;
+    // A source is a path or a command; a hostile one must not push the
+    // message itself off the screen.
+    out += source.size() > 160 ? source.substr(0, 157) + "..." : source;
     if (line > 0) {
       out += ':';
       out += std::to_string(line);

@@ -51,24 +51,6 @@ void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
   }
 }
 
-// A plan that would put back what `live` holds of ours (for rollbacks).
-TablePlan plan_of_live(const FwTable &live, const std::set<std::string> &owned,
-                       const IsOurs &is_ours, Family family) {
-  TablePlan plan;
-  for (const auto &chain : live.chains) {
-    if (!owned.count(chain.name))
-      continue;
-    ChainContent content{chain.name, {}, family == Family::ebtables ? chain.policy : ""};
-    for (const auto *rule : live.rules_of(chain.name))
-      content.rules.push_back(rule->args);
-    plan.owned_chains.push_back(std::move(content));
-  }
-  for (const auto &rule : live.rules)
-    if (!owned.count(rule.chain) && is_ours(rule))
-      plan.jumps_first.push_back(RuleSpec{rule.chain, rule.args});
-  return plan;
-}
-
 // One VM's (or the host setup's) change across all tables.
 struct Change {
   std::string what; // "i-2-3-VM" or "host setup"
@@ -286,53 +268,64 @@ struct SgApplier::Impl {
   }
 
   // ---- applying a change -------------------------------------------------
+  // Puts back what the steps taken so far changed, exactly: sets first (the
+  // old rules refer to them), then iptables (the inverse of its edit),
+  // arptables (the inverse of the commands that ran), sets we created, and
+  // last the ebtables table as it was read, which also lifts the cut-off.
+  // If any of that fails, the cut-off stays: fail closed.
   Result<void> rollback(FirewallIo &fw, const Change &change, const LiveFirewall &before,
-                        bool ipt_done, bool arp_started, bool sets_done, bool eb_done) {
+                        bool ipt_done, const std::vector<std::vector<std::string>> &arp_done,
+                        bool sets_touched, bool eb_done) {
     std::vector<std::string> problems;
     auto now = fw.read(change.use_arptables);
     if (!now)
       return fail("rollback: cannot read the firewall back: " + now.error().str());
-    if (ipt_done) {
-      auto back = diff_table(Family::iptables,
-                             plan_of_live(before.iptables, change.owned_ipt, change.ours_ipt,
-                                          Family::iptables),
-                             &now->iptables, change.owned_ipt, change.ours_ipt);
-      if (auto ok = fw.load_iptables(render_iptables_edit(back)); !ok)
-        problems.push_back("iptables: " + ok.error().str());
+    std::vector<std::string> created;
+    if (sets_touched) {
+      std::vector<SetContent> restore;
+      std::vector<std::string> existing;
+      std::vector<std::string> names;
+      for (const auto &set : change.sets_to_load)
+        names.push_back(set.name);
+      names.insert(names.end(), change.sets_to_destroy.begin(), change.sets_to_destroy.end());
+      for (const auto &name : names) {
+        const IpSet *old = before.ipsets.find(name);
+        const IpSet *current = now->ipsets.find(name);
+        if (!old) {
+          if (current)
+            created.push_back(name);
+          continue;
+        }
+        if (current && current->type == old->type && current->members == old->members)
+          continue;
+        restore.push_back(SetContent{name, old->type, old->family.empty() ? "inet" : old->family,
+                                     old->members});
+        if (current)
+          existing.push_back(name);
+      }
+      if (!restore.empty())
+        if (auto ok = fw.load_ipsets(render_ipset_restore(restore, existing)); !ok)
+          problems.push_back("ipset: " + ok.error().str());
     }
-    if (arp_started && before.arptables && now->arptables) {
-      auto back = diff_table(Family::arptables,
-                             plan_of_live(*before.arptables, change.owned_arp, change.ours_arp,
-                                          Family::arptables),
-                             &*now->arptables, change.owned_arp, change.ours_arp);
-      for (const auto &command : render_arptables_edit(back))
+    if (ipt_done)
+      if (auto ok = fw.load_iptables(render_iptables_edit(inverse_edit(change.iptables, before.iptables)));
+          !ok)
+        problems.push_back("iptables: " + ok.error().str());
+    if (!arp_done.empty() && before.arptables)
+      for (const auto &command : undo_arptables_commands(arp_done, *before.arptables))
         if (auto ok = fw.run_arptables(command); !ok) {
           problems.push_back("arptables: " + ok.error().str());
           break;
         }
-    }
-    if (sets_done) {
-      std::vector<SetContent> old_sets;
-      std::vector<std::string> created;
-      for (const auto &set : change.sets_to_load) {
-        if (const IpSet *old = before.ipsets.find(set.name))
-          old_sets.push_back(SetContent{set.name, old->type, old->family.empty() ? "inet" : old->family,
-                                        old->members});
-        else
-          created.push_back(set.name);
-      }
-      std::string text = render_ipset_restore(old_sets, change.existing_sets);
-      if (!created.empty())
-        text += render_ipset_destroy(created);
-      if (auto ok = fw.load_ipsets(text); !ok)
+    if (!created.empty() && problems.empty())
+      if (auto ok = fw.load_ipsets(render_ipset_destroy(created)); !ok)
         problems.push_back("ipset: " + ok.error().str());
-    }
     if (eb_done || change.quarantine) {
       if (problems.empty()) {
         if (auto ok = fw.load_ebtables(render_ebtables_table(before.ebtables)); !ok)
           problems.push_back("ebtables: " + ok.error().str());
       } else {
-        problems.push_back("the VM's interfaces stay cut off by ebtables DROP rules in FORWARD "
+        problems.push_back("the VM's interfaces stay cut off by ebtables rules in FORWARD "
                            "(fail closed); run the same sg-apply command again to finish");
       }
     }
@@ -346,12 +339,12 @@ struct SgApplier::Impl {
   }
 
   Result<void> apply_change(FirewallIo &fw, const Change &change, const LiveFirewall &before) {
-    bool eb_done = false, sets_done = false, arp_started = false, ipt_done = false;
+    bool eb_done = false, sets_touched = false, ipt_done = false;
+    std::vector<std::vector<std::string>> arp_done;
     auto failed = [&](const std::string &step, const Error &error) -> Result<void> {
       std::string message = change.what + ": " + step + " failed, nothing of this change was kept: " +
                             error.str();
-      if (auto rolled = rollback(fw, change, before, ipt_done, arp_started, sets_done, eb_done);
-          !rolled)
+      if (auto rolled = rollback(fw, change, before, ipt_done, arp_done, sets_touched, eb_done); !rolled)
         message = change.what + ": " + step + " failed: " + error.str() + "\n" + rolled.error().str();
       return fail(message);
     };
@@ -368,18 +361,14 @@ struct SgApplier::Impl {
       eb_done = true;
     }
     if (!change.sets_to_load.empty()) {
-      auto ok = fw.load_ipsets(render_ipset_restore(change.sets_to_load, change.existing_sets));
-      if (!ok) {
-        sets_done = true; // ipset restore is not atomic: undo what it did
+      sets_touched = true; // ipset restore is not atomic: a failure may have done part
+      if (auto ok = fw.load_ipsets(render_ipset_restore(change.sets_to_load, change.existing_sets)); !ok)
         return failed("ipset restore", ok.error());
-      }
-      sets_done = true;
     }
-    if (!change.arptables.empty()) {
-      arp_started = true;
-      for (const auto &command : render_arptables_edit(change.arptables))
-        if (auto ok = fw.run_arptables(command); !ok)
-          return failed("arptables", ok.error());
+    for (const auto &command : render_arptables_edit(change.arptables)) {
+      if (auto ok = fw.run_arptables(command); !ok)
+        return failed("arptables", ok.error());
+      arp_done.push_back(command);
     }
     if (!change.iptables.empty()) {
       auto ok = fw.load_iptables(render_iptables_edit(change.iptables));
@@ -387,17 +376,17 @@ struct SgApplier::Impl {
         return failed("iptables-restore", ok.error());
       ipt_done = true;
     }
+    if (!change.sets_to_destroy.empty()) {
+      // Before the cut-off is lifted, so that a failure can still put
+      // everything back (the old rules need these sets).
+      sets_touched = true;
+      if (auto ok = fw.load_ipsets(render_ipset_destroy(change.sets_to_destroy)); !ok)
+        return failed("ipset destroy", ok.error());
+    }
     if (change.quarantine) {
       auto ok = fw.load_ebtables(render_ebtables_table(change.ebtables.result));
       if (!ok)
         return failed("ebtables-restore (lifting the cut-off)", ok.error());
-    }
-    if (!change.sets_to_destroy.empty()) {
-      // The rules are in place; only unused sets are left.  Say so: the state
-      // files stay, and the same command run again destroys them.
-      if (auto ok = fw.load_ipsets(render_ipset_destroy(change.sets_to_destroy)); !ok)
-        return fail(change.what + ": the firewall holds the change, but destroying the unused "
-                    "ipsets failed (run the same command again): " + ok.error().str());
     }
     return {};
   }
@@ -1062,6 +1051,15 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
         names_for_vm(recognized->base).ingress == recognized->base &&
         validate_vm_name(recognized->base))
       candidates.insert(recognized->base);
+  // Sets left without chains (a destroy whose set removal failed) count too.
+  for (const auto &set : live->ipsets.sets) {
+    std::string base = set.name;
+    if (auto rule_set = recognize_rule_set(set.name))
+      base = rule_set->set_base;
+    if (validate_vm_name(base) && names_for_vm(base).set_base == base &&
+        (base == set.name ? names_for_vm(base).ipset == base : true))
+      candidates.insert(base);
+  }
   std::vector<VmJob> jobs;
   for (const auto &name : candidates) {
     if (alive.count(name))

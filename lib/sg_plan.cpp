@@ -261,6 +261,50 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
   return edit;
 }
 
+TableEdit inverse_edit(const TableEdit &edit, const FwTable &before) {
+  TableEdit inverse;
+  inverse.family = edit.family;
+  inverse.result = before;
+  auto content_of = [&](const std::string &name) {
+    ChainContent content{name, {}, ""};
+    if (const FwChain *chain = before.chain(name))
+      content.policy = chain->policy == "-" ? "" : chain->policy;
+    for (const FwRule *rule : before.rules_of(name))
+      content.rules.push_back(rule->args);
+    return content;
+  };
+  inverse.destroy_chains = edit.create_chains;
+  for (const auto &chain : edit.new_chains)
+    inverse.destroy_chains.push_back(chain.name);
+  for (const auto &name : edit.destroy_chains)
+    inverse.new_chains.push_back(content_of(name));
+  for (const auto &chain : edit.replace_chains)
+    inverse.replace_chains.push_back(content_of(chain.name));
+  // The rules the edit inserted, found in the table it produced (their
+  // positions there are what arptables deletes by).
+  std::map<std::string, std::vector<bool>> taken;
+  for (const auto &insertion : edit.insertions) {
+    const auto rules = edit.result.rules_of(insertion.chain);
+    auto &used = taken[insertion.chain];
+    used.resize(rules.size(), false);
+    const std::string key = canonical_args(edit.family, insertion.args);
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      if (!used[i] && canonical_args(edit.family, rules[i]->args) == key) {
+        used[i] = true;
+        inverse.deletions.push_back(RuleDeletion{insertion.chain, insertion.args, i + 1});
+        break;
+      }
+  }
+  // The rules the edit deleted, back at their places, lowest first.
+  auto deleted = edit.deletions;
+  std::stable_sort(deleted.begin(), deleted.end(), [](const auto &a, const auto &b) {
+    return a.chain != b.chain ? a.chain < b.chain : a.position < b.position;
+  });
+  for (const auto &deletion : deleted)
+    inverse.insertions.push_back(RuleInsertion{deletion.chain, deletion.args, deletion.position});
+  return inverse;
+}
+
 std::string render_iptables_edit(const TableEdit &edit) {
   if (edit.empty())
     return "";
@@ -337,6 +381,41 @@ std::vector<std::vector<std::string>> render_arptables_edit(const TableEdit &edi
     commands.push_back(std::move(command));
   }
   return commands;
+}
+
+std::vector<std::vector<std::string>>
+undo_arptables_commands(const std::vector<std::vector<std::string>> &done, const FwTable &before) {
+  auto with = [](std::vector<std::string> head, const std::vector<std::string> &tail) {
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  std::vector<std::vector<std::string>> undo;
+  for (auto it = done.rbegin(); it != done.rend(); ++it) {
+    const auto &command = *it;
+    if (command.size() < 2)
+      continue;
+    const std::string &verb = command[0], &chain = command[1];
+    if (verb == "-D" && command.size() == 3) {
+      // Deletions run first, highest number first: N is the old position.
+      const auto rules = before.rules_of(chain);
+      const auto n = static_cast<std::size_t>(std::stoul(command[2]));
+      if (n >= 1 && n <= rules.size())
+        undo.push_back(with({"-I", chain, command[2]}, rules[n - 1]->args));
+    } else if (verb == "-N") {
+      undo.push_back({"-X", chain});
+    } else if (verb == "-X") {
+      undo.push_back({"-N", chain});
+    } else if (verb == "-F") {
+      // Whatever was added after the flush is undone already: refill.
+      for (const FwRule *rule : before.rules_of(chain))
+        undo.push_back(with({"-A", chain}, rule->args));
+    } else if (verb == "-A") {
+      undo.push_back(with({"-D", chain}, {command.begin() + 2, command.end()}));
+    } else if (verb == "-I" && command.size() >= 3) {
+      undo.push_back(with({"-D", chain}, {command.begin() + 3, command.end()}));
+    }
+  }
+  return undo;
 }
 
 bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs) {

@@ -64,6 +64,11 @@ using IsOurs = std::function<bool(const FwRule &)>;
 TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
                      const std::set<std::string> &owned, const IsOurs &is_ours);
 
+// The edit that undoes `edit` exactly, rule positions included, given the
+// table it was computed from (`before`).  For a rollback after a later step
+// failed: the restored table is byte-for-byte the one that was read.
+TableEdit inverse_edit(const TableEdit &edit, const FwTable &before);
+
 // iptables-restore --noflush input for the edit (an empty string for an empty
 // edit).  Chains are declared, then stale rules deleted (-D with the live
 // arguments), destroyed chains flushed and deleted, replaced and new chains
@@ -84,6 +89,13 @@ std::vector<std::vector<std::string>> render_arptables_edit(const TableEdit &edi
 // chain of our own, so that our cut-off rules can never be confused with
 // anybody else's `-i VIF -j DROP`.
 inline constexpr const char *kCutoffChain = "vifwall-cutoff";
+
+// The arptables commands that undo `done` (a prefix of
+// render_arptables_edit()'s output, run in order), given the table before
+// them: each command's inverse, last first, so that even a sequence that
+// stopped half way is put back exactly (rules at their old positions).
+std::vector<std::vector<std::string>>
+undo_arptables_commands(const std::vector<std::vector<std::string>> &done, const FwTable &before);
 
 // Adds ebtables rules at the top of FORWARD sending everything from and to
 // `vifs` to kCutoffChain (created if missing): the VM is cut off while

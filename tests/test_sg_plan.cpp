@@ -174,3 +174,33 @@ TEST_CASE("the quarantine wall goes first in ebtables FORWARD and is recognised"
   CHECK(without_unused_cutoff(lifted).chain(kCutoffChain) == nullptr);
   CHECK(without_unused_cutoff(walled).chain(kCutoffChain) != nullptr);
 }
+
+TEST_CASE("inverse_edit undoes an edit to the exact rule order", "[sgplan]") {
+  const FwTable before = iptables_table(
+      kHostRules + ":i-2-3-VM - [0:0]\n:i-2-3-VM-def - [0:0]\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-in vif8.0 --physdev-is-bridged -j OTHER\n"
+                   "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+                   "-A i-2-3-VM -j DROP\n");
+  // A reboot's edit: stale jumps out, new ones in, -def rewritten.
+  const TableEdit edit = diff_table(Family::iptables, vm_plan("vif9.0"), &before, kOwned, ours);
+  const TableEdit back = inverse_edit(edit, before);
+  REQUIRE(back.deletions.size() == edit.insertions.size());
+  REQUIRE(back.insertions.size() == edit.deletions.size());
+  CHECK(back.insertions[0].position == 3);
+  CHECK(back.insertions[1].position == 5);
+  CHECK(back.replace_chains.size() == 1);
+  CHECK(back.replace_chains[0].rules.empty()); // -def was empty before
+  const std::string text = render_iptables_edit(back);
+  CHECK(text.find("-I BRIDGE-FIREWALL 3 -m physdev --physdev-in vif7.0") != std::string::npos);
+  CHECK(text.find("-I BRIDGE-FIREWALL 5 -m physdev --physdev-out vif7.0") != std::string::npos);
+  CHECK(text.find("-D BRIDGE-FIREWALL -m physdev --physdev-in vif9.0") != std::string::npos);
+
+  // For arptables the inserted rules are deleted by their numbers in the
+  // edited table.
+  const auto commands = render_arptables_edit(back);
+  bool numbered = false;
+  for (const auto &command : commands)
+    numbered = numbered || (command.size() == 3 && command[0] == "-D" && command[1] == "BRIDGE-FIREWALL");
+  CHECK(numbered);
+}

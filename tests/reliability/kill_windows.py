@@ -6,10 +6,12 @@ Scenarios (each starts from a clean host: setup, B with defaults, A's state):
   destroy-lift     `destroy` killed after iptables and arptables dropped A's
                    rules, before the ebtables load that lifts A's cut-off.
                    The next `destroy` must leave no DROP rule for A's VIF.
-  log-before-state `rules` killed between renaming A.log and A.state (strace
-                   injects SIGKILL at the fourth rename).  The next run with
-                   the same seqno must leave A.state saying what is applied,
-                   and a later `default` must not bring back the old rules.
+  log-before-state `rules` killed between renaming A.state and A.log (strace
+                   injects SIGKILL at the fourth rename; sg-apply writes the
+                   log last, so a killed run leaves a log that asks for the
+                   rules again).  The next run with the same seqno must
+                   reprogram and leave A.state saying what is applied, and a
+                   later `default` must not bring back the old rules.
   truncated-input  `default` killed while the ebtables-restore child is still
                    reading a table larger than a pipe holds (64 KiB): the
                    child must not load the part it got.  Other chains (B's,
@@ -60,9 +62,9 @@ def clean_host(sg):
         sg.run(["destroy", "--vm=" + vm])
     # A quarantine nobody owns any more (see destroy-lift) is removed by hand.
     text = rel.run_text(["ebtables-save"])
-    if re.search(r"^-A FORWARD -[io] \S+ -j DROP$", text, re.M):
+    if re.search(r"^-A FORWARD -[io] \S+ -j vifwall-cutoff$", text, re.M):
         kept = "\n".join(line for line in text.splitlines()
-                         if not re.match(r"^-A FORWARD -[io] vif\S+ -j DROP$", line)) + "\n"
+                         if not re.match(r"^-A FORWARD -[io] vif\S+ -j vifwall-cutoff$", line)) + "\n"
         subprocess.run([real("ebtables-restore")], input=kept.encode(), check=True)
     sg.ok(["setup"])
     sg.ok(["default", "--vm=" + B, "--vm-id=5", "--ip=" + B_IP, "--mac=" + B_MAC, "--vif=vif8.0",
@@ -101,7 +103,7 @@ exec '%s' "$@"
     rc, _, err, _ = killed.run(["destroy", "--vm=" + A])
     rel.check(rc == -signal.SIGKILL, "the destroy was not killed where intended: exit %d %s" % (rc, err))
     cut_off = [line for line in rel.ebtables_dump().splitlines() if line.strip() in
-               ("-i %s -j DROP" % A_VIF, "-o %s -j DROP" % A_VIF)]
+               ("-i %s -j vifwall-cutoff" % A_VIF, "-o %s -j vifwall-cutoff" % A_VIF)]
     rel.check(cut_off, "after the kill A should still be cut off (the quarantine)")
     sg.ok(["destroy", "--vm=" + A], "destroy after the kill")
     after = rel.full_dump()
@@ -118,7 +120,7 @@ def log_before_state(sg, tmp):
     clean_host(sg)
     sg.ok(["default"] + ID_ARGS)
     sg.ok(["rules"] + ID_ARGS + ["--sig=1", "--seq=1", "--rules=" + WEB_RULES])
-    # Renames of a `rules` run: two probe files, then A.log, then A.state.
+    # Renames of a `rules` run: two probe files, then A.state, then A.log.
     strace = real("strace")
     argv = [strace, "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat,renameat2",
             "-e", "inject=rename,renameat,renameat2:signal=KILL:when=4"] + \
@@ -128,7 +130,7 @@ def log_before_state(sg, tmp):
         log_text = handle.read()
     with open(os.path.join(sg.state_dir, A + ".state")) as handle:
         state_text = handle.read()
-    rel.check(",2," in log_text and "seqno 1" in state_text,
+    rel.check("seqno 2" in state_text and log_text.split(",")[5] == "1",
               "the kill did not land between the two renames (exit %d): log %r" % (proc.returncode, log_text))
     problems = []
     rc, out, err, _ = sg.run(["-v", "rules"] + ID_ARGS + ["--sig=2", "--seq=2", "--rules=" + SSH_RULES])

@@ -144,18 +144,23 @@ def quarantine_state(ebtables_text):
             continue
         if in_forward and line.strip():
             forward.append(line.strip())
-    quarantine = {"-i %s -j DROP" % A_VIF, "-o %s -j DROP" % A_VIF}
+    quarantine = {"-i %s -j vifwall-cutoff" % A_VIF, "-o %s -j vifwall-cutoff" % A_VIF}
     present = [rule for rule in forward if rule in quarantine]
     return forward, present
 
 
 def without_quarantine(ebtables_text):
-    out = []
+    out, in_cutoff = [], False
     for line in ebtables_text.splitlines():
-        if line.strip() in ("-i %s -j DROP" % A_VIF, "-o %s -j DROP" % A_VIF):
+        if line.startswith("Bridge chain:"):
+            in_cutoff = line.startswith("Bridge chain: vifwall-cutoff,")
+        if in_cutoff:
+            continue  # the cut-off chain itself exists only while a wall stands
+        if line.strip() in ("-i %s -j vifwall-cutoff" % A_VIF, "-o %s -j vifwall-cutoff" % A_VIF):
             continue
         out.append(line)
     text = "\n".join(out) + "\n"
+    text = re.sub(r"\n\n+", "\n\n", text)
     # The entry count of FORWARD changes with the quarantine.
     return re.sub(r"(Bridge chain: FORWARD, entries: )\d+", r"\1N", text)
 
@@ -392,7 +397,7 @@ def main():
             stats["quarantined_after_kill"] += 1
             per_op["quarantined"] += 1
             problems = []
-            if sorted(forward[:2]) != sorted(["-i %s -j DROP" % A_VIF, "-o %s -j DROP" % A_VIF]):
+            if sorted(forward[:2]) != sorted(["-i %s -j vifwall-cutoff" % A_VIF, "-o %s -j vifwall-cutoff" % A_VIF]):
                 problems.append("quarantine incomplete or not at the top of FORWARD: %s" % forward[:4])
             a_results = [r for (name, *_), r in zip(PROBES, results) if name not in B_PROBES]
             if any(a_results):

@@ -16,7 +16,7 @@ FINDINGS = [
     {
         "id": "destroy-lift",
         "title": "A `destroy` killed (or failing) after iptables dropped the VM but before ebtables lifted "
-                 "its cut-off leaves `-i VIF -j DROP` / `-o VIF -j DROP` at the top of ebtables FORWARD "
+                 "its cut-off leaves `-i VIF -j vifwall-cutoff` / `-o VIF -j vifwall-cutoff` at the top of ebtables FORWARD "
                  "for good: the next `destroy` no longer knows the VIF is the VM's (it only looks for "
                  "VIFs in jumps to the VM's chains).",
         "where": "lib/sg_apply.cpp: destroy() passes no VIFs to run_vm(); vm_change() collects the "

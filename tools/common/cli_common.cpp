@@ -51,10 +51,14 @@ void print_warning(const std::string &prog, const std::string &message) {
 CLI::Validator finite_seconds(double low, double high) {
   return CLI::Validator(
       [low, high](std::string &text) -> std::string {
+        // Plain decimal only: no "nan", "inf", "0x10", "1e-400" or blanks.
+        const bool decimal =
+            !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos &&
+            text.front() != '.' && text.back() != '.' &&
+            text.find('.') == text.rfind('.');
         char *end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !std::isfinite(value) || value < low ||
-            value > high)
+        const double value = decimal ? std::strtod(text.c_str(), &end) : 0.0;
+        if (!decimal || !std::isfinite(value) || value < low || value > high)
         {
           char range[64];
           std::snprintf(range, sizeof range, "%g to %g", low, high);
