@@ -371,7 +371,7 @@ TEST_CASE("a refused iptables-restore: the ebtables and ipset loads before it ar
   const auto eb = host.inputs_of("ebtables-restore");
   const auto sets = host.inputs_of("ipset");
   REQUIRE(eb.size() == 2);
-  CHECK(contains(eb[0], "-A FORWARD -i vif7.0 -j DROP"));
+  CHECK(contains(eb[0], "-A FORWARD -i vif7.0 -j vifwall-cutoff"));
   CHECK_FALSE(contains(eb[1], "vif7.0"));
   REQUIRE(sets.size() == 2);
   CHECK(contains(sets[0], "create i-2-3-VM hash:net"));
@@ -442,8 +442,8 @@ TEST_CASE("when the rollback fails too, the VM stays cut off and the message say
   // Fail closed: A's VIF is dropped at the top of FORWARD.
   const auto &forward = host.ebtables.rules.at("FORWARD");
   REQUIRE(forward.size() >= 2);
-  CHECK(forward[0] == "-i vif7.0 -j DROP");
-  CHECK(forward[1] == "-o vif7.0 -j DROP");
+  CHECK(forward[0] == "-i vif7.0 -j vifwall-cutoff");
+  CHECK(forward[1] == "-o vif7.0 -j vifwall-cutoff");
 }
 
 TEST_CASE("missing tools are all named, and nothing is loaded", "[sg_apply_faults]") {
@@ -492,9 +492,9 @@ TEST_CASE("after a destroy that could not lift the cut-off nor roll back, runnin
   auto failed = SgApplier(host, scene.options()).destroy(kVmA.vm_name);
   REQUIRE_FALSE(failed);
   CHECK(contains(failed.error().str(), "run the same sg-apply command again"));
-  REQUIRE(host.ebtables.rules.at("FORWARD").at(0) == "-i vif7.0 -j DROP");
+  REQUIRE(host.ebtables.rules.at("FORWARD").at(0) == "-i vif7.0 -j vifwall-cutoff");
   host.refuse.clear();
   REQUIRE(SgApplier(host, scene.options()).destroy(kVmA.vm_name));
-  CHECK(host.ebtables.rules.at("FORWARD").at(0) != "-i vif7.0 -j DROP");
+  CHECK(host.ebtables.rules.at("FORWARD").at(0) != "-i vif7.0 -j vifwall-cutoff");
   CHECK(host.snapshot() == before);
 }
