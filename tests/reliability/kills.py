@@ -154,13 +154,13 @@ def without_quarantine(ebtables_text):
     for line in ebtables_text.splitlines():
         if line.startswith("Bridge chain:"):
             in_cutoff = line.startswith("Bridge chain: vifwall-cutoff,")
-        if in_cutoff:
+        if in_cutoff or not line.strip():
             continue  # the cut-off chain itself exists only while a wall stands
         if line.strip() in ("-i %s -j vifwall-cutoff" % A_VIF, "-o %s -j vifwall-cutoff" % A_VIF):
             continue
         out.append(line)
     text = "\n".join(out) + "\n"
-    text = re.sub(r"\n\n+", "\n\n", text)
+
     # The entry count of FORWARD changes with the quarantine.
     return re.sub(r"(Bridge chain: FORWARD, entries: )\d+", r"\1N", text)
 
@@ -184,9 +184,11 @@ def not_about_a(text):
     skip = False
     for line in text.splitlines():
         words = line.split()
+        if not words:
+            continue  # chain separators: one more with the wall's chain
         if line.startswith(("Chain ", "Bridge chain: ")):
             name = words[1].rstrip(",") if line.startswith("Chain ") else words[2].rstrip(",")
-            skip = name in A_CHAINS
+            skip = name in A_CHAINS or name == "vifwall-cutoff"  # the wall's own chain
         if skip:
             continue
         if words and words[0] in ("create", "add") and len(words) > 1 and is_a_set(words[1]):
