@@ -32,7 +32,8 @@ Result<std::vector<Link>> parse_links(const std::string &text, const std::string
   if (is_blank(clean_text(text)))
     return std::vector<Link>{};
   std::size_t line = 1;
-  for (const auto &l : split_lines(clean_text(text)))
+  const std::string cleaned = clean_text(text); // the lines below point into it
+  for (const auto &l : split_lines(cleaned))
     if (!is_blank(l.text)) {
       line = l.number;
       break;

@@ -121,13 +121,26 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
     return tl::unexpected(text.error());
   const std::string source = path == "-" ? "<stdin>" : path;
   std::vector<VmJob> jobs;
-  for (const auto &line : split_lines(clean_text(*text))) {
-    const auto content = trim(line.text);
-    if (content.empty() || content.front() == '#')
+  std::string joined; // a line ending in '\\' goes on on the next one
+  std::size_t first_line = 0;
+  const std::string cleaned = clean_text(*text); // the lines below point into it
+  for (const auto &line : split_lines(cleaned)) {
+    std::string_view part = trim(line.text);
+    if (joined.empty())
+      first_line = line.number;
+    if (!part.empty() && part.back() == '\\') {
+      part.remove_suffix(1);
+      joined += std::string(part) + " ";
+      continue;
+    }
+    const std::string content = joined + std::string(part);
+    joined.clear();
+    const auto number = first_line;
+    if (trim(content).empty() || trim(content).front() == '#')
       continue;
     auto words = split_command_line(content);
     if (!words)
-      return fail(source, line.number, "expected a complete line, got an unclosed quote");
+      return fail(source, number, "expected a complete line, got an unclosed quote");
     VmArgs args;
     CLI::App line_app{"", "batch"};
     line_app.require_subcommand(1);
@@ -136,13 +149,13 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
     try {
       line_app.parse(reversed);
     } catch (const CLI::ParseError &e) {
-      return fail(source, line.number,
+      return fail(source, number,
                   std::string("expected default, systemvm, rules, destroy or secondary-ip with "
                               "their options: ") + e.what());
     }
     auto job = prepare(applier, commands, args);
     if (!job || !*job)
-      return fail(source, line.number, job ? job->error().str() : "no subcommand");
+      return fail(source, number, job ? job->error().str() : "no subcommand");
     jobs.push_back(std::move(**job));
   }
   return jobs;
