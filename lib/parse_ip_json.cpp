@@ -214,8 +214,10 @@ std::string parse_error_reason(const std::string &what) {
 
 } // namespace
 
-Result<std::vector<Link>> parse_ip_link_json(std::string_view text,
-                                             const std::string &source) {
+namespace {
+
+Result<std::vector<Link>> parse_ip_link_json_unguarded(std::string_view text,
+                                                      const std::string &source) {
   const std::string cleaned = clean_text(text);
   if (is_blank(cleaned))
     return fail(source, 1,
@@ -224,6 +226,10 @@ Result<std::vector<Link>> parse_ip_link_json(std::string_view text,
   json document;
   try {
     document = json::parse(cleaned);
+  } catch (const json::out_of_range &error) {
+    // A number too large for any integer type (nlohmann reports it while
+    // parsing, as out_of_range, not parse_error).
+    return fail(source, 0, std::string("expected numbers that fit 64 bits: ") + error.what());
   } catch (const json::parse_error &error) {
     // error.byte is 1-based and points past the input when it ran out.
     const std::size_t offset = std::min(error.byte, cleaned.size() + 1);
@@ -264,6 +270,8 @@ Result<std::vector<Link>> parse_ip_link_json(std::string_view text,
   return links;
 }
 
+} // namespace
+
 bool looks_like_json_array(std::string_view text) {
   for (const char c : text) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
@@ -272,6 +280,16 @@ bool looks_like_json_array(std::string_view text) {
     return c == '[';
   }
   return false;
+}
+
+Result<std::vector<Link>> parse_ip_link_json(std::string_view text, const std::string &source) {
+  // Every JSON value is type-checked before use; this is the net under that
+  // net, so that no nlohmann exception ever leaves a parser.
+  try {
+    return parse_ip_link_json_unguarded(text, source);
+  } catch (const json::exception &error) {
+    return fail(source, 0, std::string("expected ip -j link output: ") + error.what());
+  }
 }
 
 } // namespace vifwall
