@@ -79,7 +79,7 @@ bool lenient_mode = false;
 
 // A check of a finer point of a contract (see set_lenient): skipped in
 // lenient mode.
-#define CHECK_STRICT(condition, detail)                                                        \
+#define CHECK_STRICT(condition, detail)                                                            \
   do {                                                                                             \
     if (!lenient_mode && !(condition))                                                             \
       violated(#condition, detail);                                                                \
@@ -98,7 +98,7 @@ void check_error(const Error &error, std::string_view text, const std::string &s
   CHECK(error.line <= line_bound(text), error.str());
   for (char c : error.message)
     CHECK_STRICT(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f,
-                     quote_for_error(error.message, 200));
+                 quote_for_error(error.message, 200));
 }
 
 template <class T>
@@ -168,9 +168,7 @@ void check_xe_records(const std::vector<XeRecord> &records, std::string_view tex
   }
 }
 
-bool has_blank(const std::string &s) {
-  return s.find_first_of(" \t\v\f\n") != std::string::npos;
-}
+bool has_blank(const std::string &s) { return s.find_first_of(" \t\v\f\n") != std::string::npos; }
 
 int fuzz_xe_records(const std::uint8_t *data, std::size_t size) {
   const auto text = as_text(data, size);
@@ -253,11 +251,10 @@ void check_canonical(Family family, const FwRule &rule) {
   CHECK(words.has_value(), canonical);
   const std::string again = canonical_args(family, *words);
   CHECK_STRICT(again == canonical,
-                   join_rule_words(rule.args) + " -> " + canonical + " -> " + again);
+               join_rule_words(rule.args) + " -> " + canonical + " -> " + again);
 }
 
-void check_dump(const FwDump &dump, std::string_view text,
-                std::initializer_list<Family> families) {
+void check_dump(const FwDump &dump, std::string_view text, std::initializer_list<Family> families) {
   const std::size_t bound = line_bound(text);
   for (const auto &table : dump.tables) {
     CHECK_STRICT(!table.name.empty(), std::to_string(table.line));
@@ -415,9 +412,9 @@ int fuzz_host(const std::uint8_t *data, std::size_t size) {
   if (!inputs) {
     const Error &error = inputs.error();
     const std::size_t source_index = error.source == "xe-vm-list" ? 0
-                              : error.source == "links"    ? 1
-                              : error.source == "bridges"  ? 2
-                                                           : 3;
+                                     : error.source == "links"    ? 1
+                                     : error.source == "bridges"  ? 2
+                                                                  : 3;
     CHECK(source_index < parts.size(), error.str());
     check_error(error, parts[source_index], error.source);
     return 0;
@@ -563,7 +560,7 @@ int fuzz_sg_secondary_ips(const std::uint8_t *data, std::size_t size) {
 }
 #endif // VIFWALL_FUZZ_HAVE_SG_RULES
 
-#if defined(VIFWALL_FUZZ_HAVE_VALIDATE) && defined(VIFWALL_FUZZ_HAVE_SG_NAMES) &&           \
+#if defined(VIFWALL_FUZZ_HAVE_VALIDATE) && defined(VIFWALL_FUZZ_HAVE_SG_NAMES) &&                  \
     defined(VIFWALL_FUZZ_HAVE_SG_RULES)
 // validate_*() return normalized values: validating one again must give it
 // back unchanged, else a value could be written in two spellings.
@@ -610,8 +607,8 @@ int fuzz_sg_names(const std::uint8_t *data, std::size_t size) {
         const std::string set = rule_set_name(names, direction, index, generation);
         CHECK(set.size() <= kMaxSetName, set);
         const auto recognized = recognize_rule_set(set);
-        CHECK(recognized && *recognized == (RuleSetName{names.set_base, direction, index,
-                                                        generation}),
+        CHECK(recognized &&
+                  *recognized == (RuleSetName{names.set_base, direction, index, generation}),
               set);
       }
   if (validate_vm_name(name)) {
@@ -634,7 +631,7 @@ int fuzz_sg_names(const std::uint8_t *data, std::size_t size) {
 // Seed globs (relative to the source root) feed scripts/fuzz's corpora.
 #define XE_SEEDS "tests/data/xe/* tests/data/snapshots/*/xe-* examples/xen6/xe-*"
 #define LINK_SEEDS                                                                                 \
-  "tests/data/ifconfig/* tests/data/iplink/*.txt tests/data/samples/ifconfig* "                   \
+  "tests/data/ifconfig/* tests/data/iplink/*.txt tests/data/samples/ifconfig* "                    \
   "tests/data/samples/ip-*.txt examples/xen6/ifconfig"
 #define IPT_SEEDS                                                                                  \
   "tests/data/samples/iptables-* tests/data/samples/ip6tables-* "                                  \
@@ -678,17 +675,15 @@ const std::vector<Target> &targets() {
        "tests/data/samples/brctl-* tests/data/samples/bridge-* examples/xen6/brctl-show"},
       {"bridge_link", fuzz_bridges<parse_bridge_link>, 4096,
        "tests/data/samples/brctl-* tests/data/samples/bridge-* examples/xen6/brctl-show"},
-      {"iptables_save",
-       fuzz_firewall<parse_iptables_save, Family::iptables, Family::ip6tables>, 16384, IPT_SEEDS},
+      {"iptables_save", fuzz_firewall<parse_iptables_save, Family::iptables, Family::ip6tables>,
+       16384, IPT_SEEDS},
       {"iptables_rules",
        fuzz_firewall<parse_iptables_rules_filter, Family::iptables, Family::ip6tables>, 8192,
        IPT_SEEDS},
       {"ebtables_save", fuzz_firewall<parse_ebtables_save, Family::ebtables>, 8192, EBT_SEEDS},
       {"ebtables_list", fuzz_firewall<parse_ebtables_list, Family::ebtables>, 8192, EBT_SEEDS},
-      {"arptables_list", fuzz_firewall<parse_arptables_list, Family::arptables>, 8192,
-       ARP_SEEDS},
-      {"arptables_save", fuzz_firewall<parse_arptables_save, Family::arptables>, 8192,
-       ARP_SEEDS},
+      {"arptables_list", fuzz_firewall<parse_arptables_list, Family::arptables>, 8192, ARP_SEEDS},
+      {"arptables_save", fuzz_firewall<parse_arptables_save, Family::arptables>, 8192, ARP_SEEDS},
       {"ipset_save", fuzz_ipset<parse_ipset_save>, 8192, "tests/data/samples/ipset-*"},
       {"ipset_list", fuzz_ipset<parse_ipset_list>, 8192, "tests/data/samples/ipset-*"},
       {"rule_log", fuzz_rule_log, 1024, ""},

@@ -30,9 +30,9 @@ struct InvariantViolation : std::logic_error {
 using TargetFunction = int (*)(const std::uint8_t *data, std::size_t size);
 
 struct Target {
-  const char *name;        // "xe_records": binary fuzz_xe_records, dirs fuzz/*/xe_records
-  TargetFunction run;      // nullptr when the parser is not in this tree's lib/
-  std::size_t max_len;     // libFuzzer's -max_len: a few real outputs' worth
+  const char *name;    // "xe_records": binary fuzz_xe_records, dirs fuzz/*/xe_records
+  TargetFunction run;  // nullptr when the parser is not in this tree's lib/
+  std::size_t max_len; // libFuzzer's -max_len: a few real outputs' worth
   // Seed inputs for scripts/fuzz: blank-separated globs relative to the source
   // root (tests/data/..., examples/...).  fuzz/seeds/<name>/ is always added.
   const char *seed_globs;
@@ -42,8 +42,9 @@ struct Target {
 // violations are bugs but harm no caller: error messages carry no raw control
 // characters (the offending text goes through quote_for_error),
 // canonical_rule's output is its own canonical form, xe uuids hold no blank
-// of any kind, names are not empty, clean_text is idempotent (fuzz/README.md).  Lenient skips those, so that a fuzzing run can look past known
-// violations for crashes (VIFWALL_FUZZ_LENIENT=1).
+// of any kind, names are not empty, clean_text is idempotent (fuzz/README.md).
+// Lenient skips those, so that a fuzzing run can look past known violations
+// for crashes (VIFWALL_FUZZ_LENIENT=1).
 void set_lenient(bool lenient);
 bool lenient();
 

@@ -82,8 +82,7 @@ void replay(const std::string &kind, bool lenient = false) {
       continue;
     }
     const std::string bytes = read_bytes(input.path);
-    CHECK_NOTHROW(
-        target->run(reinterpret_cast<const std::uint8_t *>(bytes.data()), bytes.size()));
+    CHECK_NOTHROW(target->run(reinterpret_cast<const std::uint8_t *>(bytes.data()), bytes.size()));
     ++replayed;
   }
   INFO("replayed " << replayed << " of " << inputs.size() << " inputs");
@@ -106,15 +105,14 @@ TEST_CASE("fuzz target table: unique names, sane limits", "[fuzzregress]") {
 }
 
 TEST_CASE("fuzz targets accept empty and tiny inputs", "[fuzzregress]") {
-  const std::vector<std::string> inputs = {"", "\n", std::string(1, '\0'), "\r\n\xc2\xa0",
-                                           "\xff\xfe", std::string(3, '\0')};
+  const std::vector<std::string> inputs = {
+      "", "\n", std::string(1, '\0'), "\r\n\xc2\xa0", "\xff\xfe", std::string(3, '\0')};
   for (const auto &target : targets()) {
     if (!target.run)
       continue;
     for (const auto &input : inputs) {
       INFO(target.name << " on " << input.size() << " bytes");
-      CHECK_NOTHROW(
-          target.run(reinterpret_cast<const std::uint8_t *>(input.data()), input.size()));
+      CHECK_NOTHROW(target.run(reinterpret_cast<const std::uint8_t *>(input.data()), input.size()));
     }
   }
 }
@@ -140,14 +138,13 @@ TEST_CASE("fuzz findings: no crash; open strict-check violations are listed", "[
                             << " passes the strict checks now: move it to fuzz/regressions/");
     } catch (const vifwall::fuzz::InvariantViolation &e) {
       // Still open: expected, and said once per run so it is not forgotten.
-      WARN("open fuzz finding " << input.target << "/" << input.path.filename().string()
-                                << ": " << e.what());
+      WARN("open fuzz finding " << input.target << "/" << input.path.filename().string() << ": "
+                                << e.what());
     }
   }
 }
 
-TEST_CASE("fuzz targets reject nothing real: test fixtures pass the invariants",
-          "[fuzzregress]") {
+TEST_CASE("fuzz targets reject nothing real: test fixtures pass the invariants", "[fuzzregress]") {
   // The real outputs under tests/data are the fuzzer's seeds; each must pass
   // its targets' checks, or the fuzzer would stop on its first input.
   const fs::path data = fs::path(VIFWALL_SOURCE_DIR);
@@ -179,13 +176,12 @@ TEST_CASE("fuzz targets reject nothing real: test fixtures pass the invariants",
           continue;
         for (const auto &file : fs::directory_iterator(d)) {
           const std::string file_name = file.path().filename().string();
-          const bool matches =
-              star == std::string::npos
-                  ? file_name == name
-                  : file_name.size() >= prefix.size() + suffix.size() &&
-                        file_name.compare(0, prefix.size(), prefix) == 0 &&
-                        file_name.compare(file_name.size() - suffix.size(), suffix.size(),
-                                          suffix) == 0;
+          const bool matches = star == std::string::npos
+                                   ? file_name == name
+                                   : file_name.size() >= prefix.size() + suffix.size() &&
+                                         file_name.compare(0, prefix.size(), prefix) == 0 &&
+                                         file_name.compare(file_name.size() - suffix.size(),
+                                                           suffix.size(), suffix) == 0;
           if (!file.is_regular_file() || !matches)
             continue;
           const std::string bytes = read_bytes(file.path());
