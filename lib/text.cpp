@@ -6,23 +6,30 @@
 namespace vifwall {
 
 std::string clean_text(std::string_view raw) {
-  std::string out;
-  out.reserve(raw.size());
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (c != '\r' && c != '\xC2')
-      continue;
-    if (c == '\xC2' && !(i + 1 < raw.size() && raw[i + 1] == '\xA0'))
-      continue;
-    out.append(raw.data() + run, i - run);
-    if (c == '\xC2') {
-      out.push_back(' ');
-      ++i;
-    }
-    run = i + 1;
+  // CRs go first, so that "C2 CR A0" cleans to the same text as a second
+  // pass over the result would (clean_text(clean_text(x)) == clean_text(x)).
+  std::string without_cr;
+  std::string_view text = raw;
+  if (raw.find('\r') != std::string_view::npos) {
+    without_cr.reserve(raw.size());
+    for (char c : raw)
+      if (c != '\r')
+        without_cr.push_back(c);
+    text = without_cr;
   }
-  out.append(raw.data() + run, raw.size() - run);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t run = 0;
+  for (std::size_t i = text.find('\xC2'); i != std::string_view::npos && i + 1 < text.size();
+       i = text.find('\xC2', i + 1)) {
+    if (text[i + 1] != '\xA0')
+      continue;
+    out.append(text.data() + run, i - run);
+    out.push_back(' ');
+    run = i + 2;
+    ++i;
+  }
+  out.append(text.data() + run, text.size() - run);
   return out;
 }
 

@@ -7,6 +7,9 @@ using namespace vifwall;
 TEST_CASE("clean_text turns non-breaking spaces into spaces and drops CR", "[text]") {
   CHECK(clean_text("a\xC2\xA0" "b\r\nc\r") == "a b\nc");
   CHECK(clean_text("\xC2") == "\xC2"); // a lone lead byte is left alone
+  // Idempotent: CRs go before non-breaking spaces are matched.
+  CHECK(clean_text("a\xC2\r\xA0" "b") == "a b");
+  CHECK(clean_text(clean_text("x\xC2\r\xA0\xC2\xA0")) == clean_text("x\xC2\r\xA0\xC2\xA0"));
 }
 
 TEST_CASE("split_lines numbers lines from 1 and keeps a last unterminated line", "[text]") {
