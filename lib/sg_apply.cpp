@@ -22,8 +22,8 @@ bool is_lock_timeout(const Error &error) { return is_lock_busy(error); }
 
 namespace {
 
-const std::set<std::string> kHostChains = {"BRIDGE-FIREWALL", "BRIDGE-DEFAULT-FIREWALL",
-                                           "DEFAULT_EBTABLES"};
+const std::set<std::string> kHostChains = {kBridgeFirewall, kBridgeDefaultFirewall,
+                                           kDefaultEbtables};
 
 std::string read_small_file(const std::string &path) {
   auto text = read_input_file(path);
@@ -985,7 +985,7 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
   Change change;
   change.what = "host setup";
   change.owned_ipt = {"BRIDGE-DEFAULT-FIREWALL"};
-  change.owned_eb = {"DEFAULT_EBTABLES"};
+  change.owned_eb = {kDefaultEbtables};
   change.ours_ipt = [](const FwRule &r) { return kHostChains.count(r.target()) > 0; };
   change.ours_eb = change.ours_ipt;
   change.iptables = diff_table(Family::iptables, plan->iptables, &live->iptables, change.owned_ipt,

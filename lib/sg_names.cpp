@@ -138,8 +138,7 @@ std::optional<RuleSetName> recognize_rule_set(const std::string &set_name) {
 }
 
 std::optional<RecognizedChain> recognize_chain(const std::string &chain) {
-  if (chain == "BRIDGE-FIREWALL" || chain == "BRIDGE-DEFAULT-FIREWALL" ||
-      chain == "DEFAULT_EBTABLES")
+  if (chain == kBridgeFirewall || chain == kBridgeDefaultFirewall || chain == kDefaultEbtables)
     return RecognizedChain{chain, ChainKind::global};
   const bool user = !chain.empty() && chain[0] == 'i';
   if (chain.size() < 3 || chain[1] != '-' || !is_digit(chain[2]) ||

@@ -41,6 +41,13 @@
 namespace vifwall {
 
 // Longest names we produce (the kernel's limits minus the terminating NUL).
+// The host-wide chains of CloudStack's layout (iptables filter; ebtables
+// filter for DEFAULT_EBTABLES), and the built-in chain they hang off.
+inline const std::string kBridgeFirewall = "BRIDGE-FIREWALL";
+inline const std::string kBridgeDefaultFirewall = "BRIDGE-DEFAULT-FIREWALL";
+inline const std::string kDefaultEbtables = "DEFAULT_EBTABLES";
+inline const std::string kForward = "FORWARD";
+
 inline constexpr std::size_t kMaxChainName = 28;
 inline constexpr std::size_t kMaxSetName = 31;
 // Longest chain base: room for "-def".

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <set>
 
+#include "sg_names.hpp"
 #include "text.hpp"
 #include "validate.hpp"
 
@@ -13,10 +14,6 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-const std::string kBridgeFirewall = "BRIDGE-FIREWALL";
-const std::string kBridgeDefaultFirewall = "BRIDGE-DEFAULT-FIREWALL";
-const std::string kDefaultEbtables = "DEFAULT_EBTABLES";
-const std::string kForward = "FORWARD";
 const std::string kBroadcastMac = "ff:ff:ff:ff:ff:ff";
 
 // "-m physdev [--physdev-in IN] [--physdev-out OUT] --physdev-is-bridged"

@@ -16,10 +16,6 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-const std::string kBridgeFirewall = "BRIDGE-FIREWALL";
-const std::string kBridgeDefaultFirewall = "BRIDGE-DEFAULT-FIREWALL";
-const std::string kDefaultEbtables = "DEFAULT_EBTABLES";
-const std::string kForward = "FORWARD";
 
 bool contains(const std::vector<std::string> &list, const std::string &value) {
   return std::find(list.begin(), list.end(), value) != list.end();
