@@ -984,7 +984,7 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
     return tl::unexpected(live.error());
   Change change;
   change.what = "host setup";
-  change.owned_ipt = {"BRIDGE-DEFAULT-FIREWALL"};
+  change.owned_ipt = {kBridgeDefaultFirewall};
   change.owned_eb = {kDefaultEbtables};
   change.ours_ipt = [](const FwRule &r) { return kHostChains.count(r.target()) > 0; };
   change.ours_eb = change.ours_ipt;
