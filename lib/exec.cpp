@@ -87,6 +87,7 @@ namespace {
 // The child starts with SIGPIPE at its default (an ignored disposition would
 // be inherited through exec from a Python parent such as a XAPI plugin).
 struct ChildSetup : bp::extend::handler {
+  pid_t parent = ::getpid();
   template <class Executor> void on_exec_setup(Executor &) const {
     ::signal(SIGPIPE, SIG_DFL);
     // A child must not outlive us: a restore tool left running after
@@ -94,6 +95,8 @@ struct ChildSetup : bp::extend::handler {
     // kernel applies each restore atomically, so killing one half way loads
     // nothing.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) // the parent died before prctl took effect
+      ::_exit(127);
   }
 };
 
