@@ -26,17 +26,26 @@ bool takes_one_text_value(std::string_view option) {
 
 } // namespace
 
-std::string FwRule::target() const {
+std::string FwRule::target() const { return std::string(target_name()); }
+
+std::string_view FwRule::target_name() const {
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string &word = args[i];
-    if (takes_one_text_value(word)) {
-      ++i;
+    const std::string_view word = args[i];
+    // Values (addresses, ports, names) are most words: one test skips them.
+    if (word.size() < 2 || word[0] != '-')
+      continue;
+    if (word[1] == '-') {
+      if (takes_one_text_value(word)) {
+        ++i;
+        continue;
+      }
+      if (word == "--jump" || word == "--goto")
+        return i + 1 < args.size() ? std::string_view(args[i + 1]) : std::string_view();
       continue;
     }
-    if (word == "-j" || word == "--jump" || word == "-g" || word == "--goto")
-      return i + 1 < args.size() ? args[i + 1] : std::string();
-    if (word.size() > 2 && (starts_with(word, "-j") || starts_with(word, "-g")))
-      return word.substr(2);
+    if (word[1] == 'j' || word[1] == 'g')
+      return word.size() == 2 ? (i + 1 < args.size() ? std::string_view(args[i + 1]) : std::string_view())
+                              : word.substr(2);
   }
   return {};
 }

@@ -40,6 +40,8 @@ struct FwRule {
 
   // The value of -j/--jump (or -g/--goto), also glued (`-jDROP`); "" if none.
   std::string target() const;
+  // The same, as a view into `args` (no copy: hot loops over whole tables).
+  std::string_view target_name() const;
   bool operator==(const FwRule &) const = default;
 };
 

@@ -68,7 +68,9 @@ Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesCho
       if (!exe || !save || !restore)
         continue;
       std::string version;
-      if (!runs_ok(runner, {*exe, "-t", "filter", "-L"}))
+      // One built-in chain: as good a test of the kernel's support as the
+      // whole table, whose listing takes ~0.2 s on a host of 1000 VMs.
+      if (!runs_ok(runner, {*exe, "-t", "filter", "-L", "INPUT"}))
         continue;
       runs_ok(runner, {*exe, "-V"}, &version);
       tools.ebtables = {*exe, *save, *restore,

@@ -39,7 +39,7 @@ bool file_exists(const std::string &path) {
 void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
                   std::set<std::string> &vifs) {
   for (const auto &rule : table.rules) {
-    if (!targets.count(rule.target()))
+    if (!targets.count(std::string(rule.target_name())))
       continue;
     for (std::size_t i = 0; i + 1 < rule.args.size(); ++i) {
       const auto &word = rule.args[i];
@@ -207,9 +207,9 @@ struct SgApplier::Impl {
 
     const auto owned_ipt = change.owned_ipt;
     const auto owned_eb = change.owned_eb;
-    change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(r.target()) > 0; };
+    change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(std::string(r.target_name())) > 0; };
     change.ours_eb = [owned_eb, vifs](const FwRule &r) {
-      return owned_eb.count(r.target()) > 0 || is_quarantine_rule(r, vifs);
+      return owned_eb.count(std::string(r.target_name())) > 0 || is_quarantine_rule(r, vifs);
     };
     change.ours_arp = change.ours_eb;
 

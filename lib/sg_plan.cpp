@@ -1,7 +1,10 @@
 #include "sg_plan.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <optional>
+#include <unordered_map>
 
 #include "sg_names.hpp"
 
@@ -10,27 +13,61 @@ namespace vifwall {
 namespace {
 
 // A table as chains in order, each with its rules: easier to edit than
-// FwTable's flat rule list.
+// FwTable's flat rule list.  Chains are found through an index, since a
+// host's table has thousands of them (three per VM).
 struct ChainRules {
   FwChain chain;
   std::vector<FwRule> rules;
+  bool removed = false; // left out of to_table (keeps the index valid)
 };
 
-struct EditableTable {
+class EditableTable {
+public:
   std::string name = "filter";
-  std::vector<ChainRules> chains;
 
   ChainRules *find(const std::string &chain) {
-    for (auto &c : chains)
-      if (c.chain.name == chain)
-        return &c;
-    return nullptr;
+    const auto it = index_.find(chain);
+    return it == index_.end() ? nullptr : &chains_[it->second];
+  }
+  // Appends a chain.
+  ChainRules &add(ChainRules chain) {
+    index_[chain.chain.name] = chains_.size();
+    chains_.push_back(std::move(chain));
+    return chains_.back();
+  }
+  // Inserts a chain at `position` (or last): rebuilds the index.
+  void insert_at(std::size_t position, ChainRules chain) {
+    chains_.insert(chains_.begin() + static_cast<std::ptrdiff_t>(std::min(position, chains_.size())),
+                   std::move(chain));
+    reindex();
   }
   void remove(const std::string &chain) {
-    chains.erase(std::remove_if(chains.begin(), chains.end(),
-                                [&](const ChainRules &c) { return c.chain.name == chain; }),
-                 chains.end());
+    if (ChainRules *found = find(chain)) {
+      found->removed = true;
+      index_.erase(chain);
+    }
   }
+  // The chains present, in order.
+  template <typename F> void for_each(F &&f) {
+    for (auto &chain : chains_)
+      if (!chain.removed)
+        f(chain);
+  }
+  template <typename F> void for_each(F &&f) const {
+    for (const auto &chain : chains_)
+      if (!chain.removed)
+        f(chain);
+  }
+
+private:
+  void reindex() {
+    index_.clear();
+    for (std::size_t i = 0; i < chains_.size(); ++i)
+      if (!chains_[i].removed)
+        index_[chains_[i].chain.name] = i;
+  }
+  std::vector<ChainRules> chains_;
+  std::unordered_map<std::string, std::size_t> index_;
 };
 
 bool is_builtin(const std::string &chain) {
@@ -43,13 +80,11 @@ EditableTable editable(const FwTable *table, Family family) {
   if (table) {
     out.name = table->name;
     for (const auto &chain : table->chains)
-      out.chains.push_back(ChainRules{chain, {}});
+      out.add(ChainRules{chain, {}});
     for (const auto &rule : table->rules) {
       ChainRules *chain = out.find(rule.chain);
-      if (!chain) {
-        out.chains.push_back(ChainRules{FwChain{rule.chain, "-"}, {}});
-        chain = &out.chains.back();
-      }
+      if (!chain)
+        chain = &out.add(ChainRules{FwChain{rule.chain, "-"}, {}});
       chain->rules.push_back(rule);
     }
   }
@@ -58,22 +93,21 @@ EditableTable editable(const FwTable *table, Family family) {
   if (family == Family::ebtables || family == Family::arptables) {
     for (const char *builtin : {"INPUT", "FORWARD", "OUTPUT"})
       if (!out.find(builtin))
-        out.chains.insert(out.chains.begin() + std::min<std::size_t>(out.chains.size(), 3),
-                          ChainRules{FwChain{builtin, "ACCEPT"}, {}});
+        out.insert_at(3, ChainRules{FwChain{builtin, "ACCEPT"}, {}});
   }
   return out;
 }
 
-FwTable to_table(const EditableTable &editable) {
+FwTable to_table(EditableTable &&editable) {
   FwTable table;
   table.name = editable.name;
-  for (const auto &chain : editable.chains) {
+  editable.for_each([&](ChainRules &chain) {
     table.chains.push_back(chain.chain);
-    for (auto rule : chain.rules) {
+    for (auto &rule : chain.rules) {
       rule.chain = chain.chain.name;
       table.rules.push_back(std::move(rule));
     }
-  }
+  });
   return table;
 }
 
@@ -89,10 +123,10 @@ std::string default_user_policy(Family family) {
 }
 
 bool targets_global_chain(const FwRule &rule) {
-  const auto target = rule.target();
+  const auto target = rule.target_name();
   if (target.empty())
     return false;
-  auto recognized = recognize_chain(target);
+  auto recognized = recognize_chain(std::string(target));
   return recognized && recognized->kind == ChainKind::global;
 }
 
@@ -139,7 +173,7 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
       rules.push_back(make_rule(wanted.name, args));
     if (!current) {
       edit.new_chains.push_back(wanted);
-      table.chains.push_back(ChainRules{FwChain{wanted.name, policy}, std::move(rules)});
+      table.add(ChainRules{FwChain{wanted.name, policy}, std::move(rules)});
       continue;
     }
     bool same = current->rules.size() == rules.size() &&
@@ -161,35 +195,43 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
   for (const auto &name : plan.shared_chains)
     if (!table.find(name)) {
       edit.create_chains.push_back(name);
-      table.chains.push_back(ChainRules{FwChain{name, default_user_policy(family)}, {}});
+      table.add(ChainRules{FwChain{name, default_user_policy(family)}, {}});
     }
   for (const auto &name : shared)
     if (!table.find(name) && is_builtin(name))
-      table.chains.push_back(ChainRules{FwChain{name, "ACCEPT"}, {}});
+      table.add(ChainRules{FwChain{name, "ACCEPT"}, {}});
 
   // 3. Our rules in chains we do not own: keep the planned ones (each planned
-  //    rule matches one live rule), delete the rest.
+  //    rule matches one live rule), delete the rest.  Only rules that are
+  //    ours or in a chain with rules to remove are canonicalised: the other
+  //    VMs' chains hold most of a host's rules.
   std::map<std::string, std::multiset<std::string>> planned_in;
   for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
     for (const auto &rule : *list)
       planned_in[rule.chain].insert(canon(rule.args));
-  std::set<std::string> removable;
+  std::map<std::string, std::set<std::string>> removable;
   for (const auto &rule : plan.remove_rules)
-    removable.insert(rule.chain + "\n" + canon(rule.args));
-  for (auto &chain : table.chains) {
+    removable[rule.chain].insert(canon(rule.args));
+  table.for_each([&](ChainRules &chain) {
     const std::string &name = chain.chain.name;
     if (owned.count(name) || planned_owned.count(name))
-      continue;
+      return;
+    const auto removable_here = removable.find(name);
     auto &wanted = planned_in[name];
     std::vector<FwRule> kept;
     std::size_t position = 0;
     for (auto &rule : chain.rules) {
       ++position;
+      const bool may_remove = removable_here != removable.end();
+      if (!may_remove && !is_ours(rule)) {
+        kept.push_back(std::move(rule));
+        continue;
+      }
       const std::string key = canon(rule.args);
-      const bool ours = is_ours(rule) || removable.count(name + "\n" + key);
-      if (ours) {
+      const bool to_remove = may_remove && removable_here->second.count(key) > 0;
+      if (to_remove || is_ours(rule)) {
         auto it = wanted.find(key);
-        if (it != wanted.end() && !removable.count(name + "\n" + key)) {
+        if (it != wanted.end() && !to_remove) {
           wanted.erase(it);
         } else {
           edit.deletions.push_back(RuleDeletion{name, rule.args, position});
@@ -199,7 +241,7 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
       kept.push_back(std::move(rule));
     }
     chain.rules = std::move(kept);
-  }
+  });
 
   // 4. Destroy our chains the plan no longer has.
   for (const auto &name : owned) {
@@ -212,7 +254,10 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
   }
 
   // 5. Insert planned rules that are missing, next to their planned
-  //    neighbours, after the host-wide anchors.
+  //    neighbours, after the host-wide anchors.  A planned rule matches the
+  //    first live rule with its canonical form not matched yet; inserted
+  //    rules never match, so matching runs on the live rules alone (each
+  //    canonicalised once: BRIDGE-FIREWALL holds a jump per VIF of the host).
   std::map<std::string, std::vector<const RuleSpec *>> first_of, last_of;
   for (const auto &rule : plan.jumps_first)
     first_of[rule.chain].push_back(&rule);
@@ -222,42 +267,62 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
     ChainRules *chain = table.find(name);
     if (!chain)
       continue;
-    std::vector<bool> matched(chain->rules.size(), false);
-    auto find_unmatched = [&](const std::string &key) -> std::ptrdiff_t {
-      for (std::size_t i = 0; i < chain->rules.size(); ++i)
-        if (!matched[i] && canon(chain->rules[i].args) == key)
-          return static_cast<std::ptrdiff_t>(i);
-      return -1;
+    const auto &first = first_of[name];
+    const auto &last = last_of[name];
+    if (first.empty() && last.empty())
+      continue;
+    // Live rules by canonical form, in order; each match takes the lowest.
+    // Equal canonical forms have equal targets: only rules jumping where a
+    // planned rule jumps can match.
+    std::set<std::string, std::less<>> planned_targets;
+    for (const auto *list : {&first, &last})
+      for (const auto *rule : *list)
+        planned_targets.insert(make_rule(name, rule->args).target());
+    std::unordered_map<std::string, std::deque<std::size_t>> live_by_key;
+    for (std::size_t i = 0; i < chain->rules.size(); ++i)
+      if (planned_targets.count(chain->rules[i].target_name()))
+        live_by_key[canon(chain->rules[i].args)].push_back(i);
+    auto take_match = [&](const RuleSpec &rule) -> std::optional<std::size_t> {
+      const auto it = live_by_key.find(canon(rule.args));
+      if (it == live_by_key.end() || it->second.empty())
+        return std::nullopt;
+      const std::size_t index = it->second.front();
+      it->second.pop_front();
+      return index;
     };
-    std::size_t cursor = 0;
-    while (cursor < chain->rules.size() && targets_global_chain(chain->rules[cursor]))
-      ++cursor;
-    for (const auto *rule : first_of[name]) {
-      const auto found = find_unmatched(canon(rule->args));
-      if (found >= 0) {
-        matched[static_cast<std::size_t>(found)] = true;
-        cursor = std::max(cursor, static_cast<std::size_t>(found) + 1);
+    // Insertions before live rule `before` (chain size: at the end), in order.
+    std::vector<std::pair<std::size_t, FwRule>> inserted;
+    std::size_t live_cursor = 0; // live rules before the insertion point
+    while (live_cursor < chain->rules.size() && targets_global_chain(chain->rules[live_cursor]))
+      ++live_cursor;
+    for (const auto *rule : first) {
+      if (const auto found = take_match(*rule)) {
+        live_cursor = std::max(live_cursor, *found + 1);
         continue;
       }
-      chain->rules.insert(chain->rules.begin() + static_cast<std::ptrdiff_t>(cursor),
-                          make_rule(name, rule->args));
-      matched.insert(matched.begin() + static_cast<std::ptrdiff_t>(cursor), true);
-      edit.insertions.push_back(RuleInsertion{name, rule->args, cursor + 1});
-      ++cursor;
+      // Inserted rules all sit at or before the insertion point.
+      edit.insertions.push_back(RuleInsertion{name, rule->args, live_cursor + inserted.size() + 1});
+      inserted.emplace_back(live_cursor, make_rule(name, rule->args));
     }
-    for (const auto *rule : last_of[name]) {
-      const auto found = find_unmatched(canon(rule->args));
-      if (found >= 0) {
-        matched[static_cast<std::size_t>(found)] = true;
+    for (const auto *rule : last) {
+      if (take_match(*rule))
         continue;
-      }
-      chain->rules.push_back(make_rule(name, rule->args));
-      matched.push_back(true);
       edit.insertions.push_back(RuleInsertion{name, rule->args, 0});
+      inserted.emplace_back(chain->rules.size(), make_rule(name, rule->args));
     }
+    std::vector<FwRule> merged;
+    merged.reserve(chain->rules.size() + inserted.size());
+    auto next = inserted.begin();
+    for (std::size_t i = 0; i <= chain->rules.size(); ++i) {
+      for (; next != inserted.end() && next->first == i; ++next)
+        merged.push_back(std::move(next->second));
+      if (i < chain->rules.size())
+        merged.push_back(std::move(chain->rules[i]));
+    }
+    chain->rules = std::move(merged);
   }
 
-  edit.result = to_table(table);
+  edit.result = to_table(std::move(table));
   return edit;
 }
 
@@ -427,7 +492,7 @@ bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs) {
 FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vifs) {
   EditableTable editable_table = editable(&table, Family::ebtables);
   if (!editable_table.find(kCutoffChain))
-    editable_table.chains.push_back(
+    editable_table.add(
         ChainRules{FwChain{kCutoffChain, "DROP"}, {make_rule(kCutoffChain, {"-j", "DROP"})}});
   ChainRules *forward = editable_table.find("FORWARD");
   std::vector<FwRule> cutoffs;
@@ -436,16 +501,18 @@ FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vi
     cutoffs.push_back(make_rule("FORWARD", {"-o", vif, "-j", kCutoffChain}));
   }
   forward->rules.insert(forward->rules.begin(), cutoffs.begin(), cutoffs.end());
-  return to_table(editable_table);
+  return to_table(std::move(editable_table));
 }
 
-FwTable without_unused_cutoff(const FwTable &table) {
+FwTable without_unused_cutoff(FwTable table) {
+  if (!table.chain(kCutoffChain))
+    return table;
   for (const auto &rule : table.rules)
-    if (rule.target() == kCutoffChain)
+    if (rule.target_name() == kCutoffChain)
       return table;
   EditableTable editable_table = editable(&table, Family::ebtables);
   editable_table.remove(kCutoffChain);
-  return to_table(editable_table);
+  return to_table(std::move(editable_table));
 }
 
 } // namespace vifwall

@@ -105,6 +105,6 @@ FwTable with_quarantine(const FwTable &table, const std::vector<std::string> &vi
 // A FORWARD rule sending one of `vifs` to kCutoffChain.
 bool is_quarantine_rule(const FwRule &rule, const std::set<std::string> &vifs);
 // Removes kCutoffChain when no rule jumps to it any more.
-FwTable without_unused_cutoff(const FwTable &table);
+FwTable without_unused_cutoff(FwTable table);
 
 } // namespace vifwall

@@ -11,8 +11,8 @@ using vifwall::test::FakeRunner;
 TEST_CASE("detect_netfilter_tools picks the variants that work here", "[nftools]") {
   FakeRunner runner;
   runner.answer("iptables -V", "iptables v1.8.9 (nf_tables)\n");
-  runner.answer("ebtables -t filter -L", "", 255, "The kernel doesn't support the ebtables 'filter' table.\n");
-  runner.answer("ebtables-nft -t filter -L", "Bridge table: filter\n");
+  runner.answer("ebtables -t filter -L INPUT", "", 255, "The kernel doesn't support the ebtables 'filter' table.\n");
+  runner.answer("ebtables-nft -t filter -L INPUT", "Bridge table: filter\n");
   runner.answer("ebtables-nft -V", "ebtables 1.8.9 (nf_tables)\n");
   runner.answer("arptables -n -L FORWARD", "", 1, "chain 'FORWARD' in table 'filter' is incompatible\n");
   runner.answer("arptables-legacy -n -L FORWARD", "Chain FORWARD (policy ACCEPT)\n");

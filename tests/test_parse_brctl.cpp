@@ -37,7 +37,7 @@ TEST_CASE("parse_brctl_show reads real output with tabs and a port-less bridge",
 
 TEST_CASE("parse_brctl_show survives CRLF, NBSP, a wrapped header and stderr lines", "[brctl]") {
   const std::string text =
-      "bridge name\xC2\xA0bridge id STP enabled\r\n"
+      "bridge name\xC2\xA0" "bridge id STP enabled\r\n"
       "interfaces\r\n"
       "bridge nosuch does not exist!\r\n"
       "xenbr0          8000.feffffffffff       no              vif0.0\r\n"

@@ -108,6 +108,8 @@ public:
       out.out = "ebtables 1.8.9 (nf_tables)\n";
     } else if (tool == "ebtables" && args == std::vector<std::string>{"-t", "filter", "-L"}) {
       out.out = list_ebtables();
+    } else if (tool == "ebtables" && args == std::vector<std::string>{"-t", "filter", "-L", "INPUT"}) {
+      out.out = "Bridge table: filter\n\nBridge chain: INPUT, entries: 0, policy: ACCEPT\n";
     } else if (tool == "ipset" && (args == std::vector<std::string>{"version"})) {
       out.out = "ipset v7.17, protocol version: 7\n";
     } else if (tool == "ipset" && args == std::vector<std::string>{"save"}) {
