@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <dirent.h>
 
 #include "host_inputs.hpp"
@@ -239,6 +240,14 @@ struct TableIndex {
   // VM -> the rules of chains not its own that jump to its chains (FORWARD,
   // BRIDGE-FIREWALL).
   std::map<std::string, std::vector<const FwRule *>> jumps_to;
+  // VM -> its chains, in the table's order.
+  std::map<std::string, std::vector<std::string>> chains_of;
+
+  const std::vector<std::string> &chains_owned_by(const std::string &vm) const {
+    static const std::vector<std::string> none;
+    auto found = chains_of.find(vm);
+    return found == chains_of.end() ? none : found->second;
+  }
 
   const std::vector<const FwRule *> &rules_of(const std::string &chain) const {
     static const std::vector<const FwRule *> none;
@@ -433,7 +442,7 @@ std::string owner_of(const std::map<std::string, std::string> &owners, const std
 }
 
 void compare_vm_table(Family family, const std::string &vm, const DesiredVm &desired,
-                      const TablePlan &plan, const ChainOwners &all_owners, const Context &ctx,
+                      const TablePlan &plan, const Context &ctx,
                       const SetMembers &want_sets, std::vector<Difference> &out,
                       Unread &unread) {
   const FwTable *live = live_table(ctx.actual, family);
@@ -443,12 +452,9 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
       unread[table].push_back(vm);
     return;
   }
-  const auto &owners = owners_for(all_owners, family);
   const VmNames names = names_for_vm(vm);
-  std::set<std::string> vm_chains;
-  for (const auto &[chain, owner] : owners)
-    if (owner == vm)
-      vm_chains.insert(chain);
+  const auto &live_chains = ctx.indexed(family).chains_owned_by(vm);
+  std::set<std::string> vm_chains(live_chains.begin(), live_chains.end());
   for (const auto &chain : plan.owned_chains)
     vm_chains.insert(chain.name);
 
@@ -468,12 +474,12 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
   }
   if (desired.rules_only)
     return;
-  for (const auto &live_chain : live->chains) {
-    if (owner_of(owners, live_chain.name) != vm || contains(planned, live_chain.name))
+  for (const auto &live_chain : live_chains) {
+    if (contains(planned, live_chain))
       continue;
-    out.push_back({DiffKind::extra, table, live_chain.name,
+    out.push_back({DiffKind::extra, table, live_chain,
                    "(the whole chain, " +
-                       std::to_string(ctx.indexed(family).rules_of(live_chain.name).size()) +
+                       std::to_string(ctx.indexed(family).rules_of(live_chain).size()) +
                        " rules)",
                    {}, "chain not desired"});
   }
@@ -498,16 +504,16 @@ std::vector<std::string> view_vifs(const VmView *view) {
 
 void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *view,
                 const RunningVm *running, const std::vector<std::string> *interfaces,
-                const ChainOwners &owners, const Context &ctx,
+                const Context &ctx,
                 VmComparison &result, Unread &unread) {
   const SetMembers want_sets = desired_sets_of(desired.plan);
   auto &out = result.differences;
-  compare_vm_table(Family::iptables, vm, desired, desired.plan.iptables, owners, ctx, want_sets, out,
+  compare_vm_table(Family::iptables, vm, desired, desired.plan.iptables, ctx, want_sets, out,
                    unread);
   if (!desired.rules_only) {
-    compare_vm_table(Family::ebtables, vm, desired, desired.plan.ebtables, owners, ctx, want_sets,
+    compare_vm_table(Family::ebtables, vm, desired, desired.plan.ebtables, ctx, want_sets,
                      out, unread);
-    compare_vm_table(Family::arptables, vm, desired, desired.plan.arptables, owners, ctx, want_sets,
+    compare_vm_table(Family::arptables, vm, desired, desired.plan.arptables, ctx, want_sets,
                      out, unread);
     if (view)
       for (const auto &set : view->unused_sets)
@@ -798,6 +804,9 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     TableIndex &index = ctx.index[family];
     index.by_chain = rules_by_chain(*live);
     const auto &table_owners = owners_for(owners, family);
+    for (const auto &chain : live->chains)
+      if (auto owner = table_owners.find(chain.name); owner != table_owners.end())
+        index.chains_of[owner->second].push_back(chain.name);
     for (const auto &rule : live->rules) {
       const std::string target = owner_of(table_owners, rule.target());
       if (!target.empty() && owner_of(table_owners, rule.chain) != target)
@@ -809,8 +818,9 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     return options.vms.empty() || contains(options.vms, name);
   };
   std::vector<std::string> names;
+  std::set<std::string> named;
   auto add = [&](const std::string &name) {
-    if (in_scope(name) && !contains(names, name))
+    if (in_scope(name) && named.insert(name).second)
       names.push_back(name);
   };
   for (const auto &vm : desired.vms)
@@ -824,7 +834,7 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
           add(vm.name);
   }
   for (const auto &name : options.vms)
-    if (!contains(names, name))
+    if (!named.count(name))
       result.notes.push_back(name + ": no record, no rules" +
                              std::string(running ? " and not running" : ""));
   std::sort(names.begin(), names.end(), natural_less);
@@ -835,20 +845,26 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     result.notes.push_back("no host setup recorded (" + std::string("_host.state") +
                            "): host-wide chains not compared");
 
+  // The last of a name wins, as a scan would find it.
+  std::unordered_map<std::string, const DesiredVm *> desired_by_name;
+  for (const auto &candidate : desired.vms)
+    desired_by_name[candidate.name] = &candidate;
+  std::unordered_map<std::string, const RunningVm *> running_by_name;
+  if (running)
+    for (const auto &candidate : running->vms)
+      running_by_name[candidate.name] = &candidate;
+
   Unread unread;
   for (const auto &name : names) {
     VmComparison vm;
     vm.vm = name;
     const DesiredVm *want = nullptr;
-    for (const auto &candidate : desired.vms)
-      if (candidate.name == name)
-        want = &candidate;
+    if (auto found = desired_by_name.find(name); found != desired_by_name.end())
+      want = found->second;
     const VmView *live = view.find(name);
     const RunningVm *up = nullptr;
-    if (running)
-      for (const auto &candidate : running->vms)
-        if (candidate.name == name)
-          up = &candidate;
+    if (auto found = running_by_name.find(name); found != running_by_name.end())
+      up = found->second;
 
     if (running && !up) {
       if (live)
@@ -877,7 +893,7 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     } else if (actual.iptables) {
       const std::vector<std::string> *interfaces =
           running && running->interfaces ? &*running->interfaces : nullptr;
-      compare_vm(name, *want, live, up, interfaces, owners, ctx, vm, unread);
+      compare_vm(name, *want, live, up, interfaces, ctx, vm, unread);
     }
     result.vms.push_back(std::move(vm));
   }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "host_print.hpp"
 #include "json_writer.hpp"
@@ -377,10 +379,10 @@ bool HostView::absent() const {
 }
 
 const VmView *FirewallView::find(const std::string &name) const {
-  for (const auto &vm : vms)
-    if (vm.name == name)
-      return &vm;
-  return nullptr;
+  // vms is sorted by natural_less (build_view), so a binary search finds it.
+  auto it = std::lower_bound(vms.begin(), vms.end(), name,
+                             [](const VmView &vm, const std::string &wanted) { return natural_less(vm.name, wanted); });
+  return it != vms.end() && it->name == name ? &*it : nullptr;
 }
 
 namespace {
@@ -726,6 +728,27 @@ struct Builder {
     read_chain(vm.egress_chain, Direction::egress, vm.egress, vm.egress_default);
   }
 
+  // The sets by name and, for rule sets, by the VM part of their name (in
+  // printed order): built once, looked up per VM.
+  struct SetIndex {
+    std::unordered_map<std::string, const IpSet *> by_name;
+    std::unordered_map<std::string, std::vector<std::size_t>> rule_sets_by_base;
+  };
+  std::optional<SetIndex> set_index;
+
+  const SetIndex &sets_indexed() {
+    if (!set_index) {
+      set_index.emplace();
+      const auto &sets = snapshot.ipsets->sets;
+      for (std::size_t i = 0; i < sets.size(); ++i) {
+        set_index->by_name.emplace(sets[i].name, &sets[i]);
+        if (auto rule_set = recognize_rule_set(sets[i].name))
+          set_index->rule_sets_by_base[rule_set->set_base].push_back(i);
+      }
+    }
+    return *set_index;
+  }
+
   void fill_sets(VmView &vm) {
     std::vector<std::string> used;
     if (!vm.ipset.empty())
@@ -736,18 +759,25 @@ struct Builder {
           add_unique(used, match->name);
     if (!snapshot.ipsets)
       return;
+    const SetIndex &index = sets_indexed();
     for (const auto &name : used)
-      if (const IpSet *set = snapshot.ipsets->find(name))
-        vm.sets.push_back(*set);
+      if (auto found = index.by_name.find(name); found != index.by_name.end())
+        vm.sets.push_back(*found->second);
+    // The VM's sets no rule uses: its address set and its rule sets.
     const VmNames names = names_for_vm(vm.name);
-    for (const auto &set : snapshot.ipsets->sets) {
+    std::vector<std::size_t> candidates;
+    if (auto found = index.rule_sets_by_base.find(names.set_base); found != index.rule_sets_by_base.end())
+      candidates = found->second;
+    if (auto found = index.by_name.find(names.ipset); found != index.by_name.end() && !vm.system)
+      candidates.push_back(static_cast<std::size_t>(found->second - snapshot.ipsets->sets.data()));
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (std::size_t i : candidates) {
+      const IpSet &set = snapshot.ipsets->sets[i];
       if (contains(used, set.name))
         continue;
-      auto rule_set = recognize_rule_set(set.name);
-      if ((set.name == names.ipset && !vm.system) || (rule_set && rule_set->set_base == names.set_base)) {
-        vm.sets.push_back(set);
-        vm.unused_sets.push_back(set.name);
-      }
+      vm.sets.push_back(set);
+      vm.unused_sets.push_back(set.name);
     }
   }
 

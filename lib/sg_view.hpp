@@ -125,7 +125,7 @@ struct HostView {
 
 struct FirewallView {
   HostView host;
-  std::vector<VmView> vms; // by name
+  std::vector<VmView> vms; // sorted by natural_less of the name (find() relies on it)
   std::vector<std::string> warnings;
   // Which tables were read (a VM's protections can only be judged from them).
   bool have_iptables = false, have_ebtables = false, have_arptables = false, have_ipsets = false;
