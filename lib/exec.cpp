@@ -2,6 +2,7 @@
 // compile); everything else talks to CommandRunner.
 #include "exec.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <future>
@@ -88,6 +89,11 @@ namespace {
 // be inherited through exec from a Python parent such as a XAPI plugin).
 struct ChildSetup : bp::extend::handler {
   pid_t parent = ::getpid();
+  char **environment = nullptr; // the child's, when not ours
+  template <class Executor> void on_setup(Executor &exec) const {
+    if (environment)
+      exec.env = environment;
+  }
   template <class Executor> void on_exec_setup(Executor &) const {
     ::signal(SIGPIPE, SIG_DFL);
     // A child must not outlive us: a restore tool left running after
@@ -125,6 +131,32 @@ FILE *input_file(const std::string &input) {
 
 
 
+// The child's environment: ours with LC_ALL=C (parsers read the untranslated
+// labels) and the command's additions, later ones winning.  Built here rather
+// than with bp::environment, whose lookup reads past the end of entries
+// shorter than the key (AddressSanitizer reports it).
+std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>> &added) {
+  std::vector<std::pair<std::string, std::string>> overrides{{"LC_ALL", "C"}};
+  for (const auto &[key, value] : added) {
+    auto same = std::find_if(overrides.begin(), overrides.end(),
+                             [&](const auto &o) { return o.first == key; });
+    if (same == overrides.end())
+      overrides.emplace_back(key, value);
+    else
+      same->second = value;
+  }
+  std::vector<std::string> entries;
+  for (char **entry = ::environ; entry && *entry; ++entry) {
+    const std::string_view text = *entry;
+    const std::string_view key = text.substr(0, text.find('='));
+    if (std::none_of(overrides.begin(), overrides.end(), [&](const auto &o) { return o.first == key; }))
+      entries.emplace_back(text);
+  }
+  for (const auto &[key, value] : overrides)
+    entries.push_back(key + "=" + value);
+  return entries;
+}
+
 class ProcessRunner final : public CommandRunner {
 public:
   Result<CommandOutput> run(const Command &command) override {
@@ -138,10 +170,13 @@ public:
     boost::asio::io_context ios;
     std::future<std::string> out;
     std::future<std::string> err;
-    bp::environment env = boost::this_process::environment();
-    env["LC_ALL"] = "C"; // parsers read the untranslated labels
-    for (const auto &[key, value] : command.env)
-      env[key] = value;
+    std::vector<std::string> entries = child_environment(command.env);
+    std::vector<char *> environment;
+    for (auto &entry : entries)
+      environment.push_back(entry.data());
+    environment.push_back(nullptr);
+    ChildSetup setup;
+    setup.environment = environment.data();
     const std::vector<std::string> args(command.argv.begin() + 1,
                                         command.argv.end());
     std::unique_ptr<FILE, int (*)(FILE *)> input(input_file(command.input), &std::fclose);
@@ -149,8 +184,7 @@ public:
       return fail(describe(command.argv), 0, "cannot stage the command's input in memory");
     std::error_code ec;
     bp::child child(*exe, bp::args(args), bp::std_in < input.get(),
-                    bp::std_out > out, bp::std_err > err, env, ios,
-                    ChildSetup{}, ec);
+                    bp::std_out > out, bp::std_err > err, ios, setup, ec);
     if (ec)
       return fail(describe(command.argv), 0,
                   "cannot start: " + ec.message());

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 #include "text.hpp"
 
@@ -682,17 +683,30 @@ bool is_counter_option(const OptionGroup &g) {
 // the others by name and value.
 void sort_groups(std::vector<OptionGroup> &groups,
                  const std::vector<std::string> &print_order = {}) {
+  if (groups.size() < 2)
+    return;
   auto rank = [&](const OptionGroup &g) {
     auto it = std::find(print_order.begin(), print_order.end(), g.name);
     return static_cast<std::size_t>(it - print_order.begin());
   };
-  std::stable_sort(groups.begin(), groups.end(),
-                   [&](const OptionGroup &a, const OptionGroup &b) {
-                     const auto ra = rank(a), rb = rank(b);
-                     if (ra != rb)
-                       return ra < rb;
-                     return a.sort_key() < b.sort_key();
-                   });
+  // Keys computed once, not per comparison.
+  struct Keyed {
+    std::size_t rank;
+    std::string key;
+    OptionGroup group;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(groups.size());
+  for (auto &g : groups) {
+    const std::size_t r = rank(g);
+    std::string key = g.sort_key();
+    keyed.push_back(Keyed{r, std::move(key), std::move(g)});
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed &a, const Keyed &b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.key < b.key;
+  });
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    groups[i] = std::move(keyed[i].group);
 }
 
 void append(std::vector<std::string> &out, const std::vector<std::string> &more) {
@@ -849,19 +863,16 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   GroupingRules rules;
   rules.glued_short = "sdiopjgm";
   rules.arity = [](const std::string &name) -> std::optional<std::size_t> {
-    if (name == "-f" || name == "--fragment" || name == "--syn" ||
-        name == "--physdev-is-in" || name == "--physdev-is-out" ||
-        name == "--physdev-is-bridged")
-      return 0;
-    if (name == "--match-set" || name == "--tcp-flags")
-      return 2;
-    if (name == "-s" || name == "-d" || name == "-i" || name == "-o" ||
-        name == "-p" || name == "-m" || name == "-j" || name == "-g" ||
-        name == "--source" || name == "--destination" || name == "--protocol" ||
-        name == "--in-interface" || name == "--out-interface" ||
-        name == "--match" || name == "--jump" || name == "--goto")
-      return 1;
-    return std::nullopt;
+    // One lookup: this runs for every option of every rule of a host.
+    static const std::unordered_map<std::string, std::size_t> arities = {
+        {"-f", 0}, {"--fragment", 0}, {"--syn", 0}, {"--physdev-is-in", 0},
+        {"--physdev-is-out", 0}, {"--physdev-is-bridged", 0},
+        {"--match-set", 2}, {"--tcp-flags", 2},
+        {"-s", 1}, {"-d", 1}, {"-i", 1}, {"-o", 1}, {"-p", 1}, {"-m", 1}, {"-j", 1}, {"-g", 1},
+        {"--source", 1}, {"--destination", 1}, {"--protocol", 1}, {"--in-interface", 1},
+        {"--out-interface", 1}, {"--match", 1}, {"--jump", 1}, {"--goto", 1}};
+    const auto found = arities.find(name);
+    return found == arities.end() ? std::nullopt : std::optional<std::size_t>(found->second);
   };
   const auto groups = group_options(args, rules);
 
@@ -874,12 +885,15 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   enum class Context { top, match, target } context = Context::top;
 
   const auto &known = known_match_options();
-  auto is_protocol_option = [&](const std::string &option) {
+  // The options of the protocol matches, gathered once (this runs for every
+  // rule of a host's tables).
+  static const std::set<std::string, std::less<>> protocol_options = [&] {
+    std::set<std::string, std::less<>> all;
     for (const char *p : {"tcp", "udp", "icmp", "icmp6", "sctp", "dccp", "udplite"})
-      if (known.at(p).count(option))
-        return true;
-    return false;
-  };
+      all.insert(known.at(p).begin(), known.at(p).end());
+    return all;
+  }();
+  auto is_protocol_option = [&](const std::string &option) { return protocol_options.count(option) > 0; };
 
   for (OptionGroup g : groups) {
     g.name = alias(g.name, iptables_aliases);

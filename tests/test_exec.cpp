@@ -67,3 +67,25 @@ TEST_CASE("describe quotes only words that need it", "[exec]") {
   CHECK(describe({"xe", "vm-list", "name-label=a b", "it's"}) ==
         "xe vm-list 'name-label=a b' 'it'\\''s'");
 }
+
+TEST_CASE("the child's environment is ours with LC_ALL=C and the command's additions", "[exec]") {
+  ::setenv("VIFWALL_TEST_INHERITED", "kept", 1);
+  ::setenv("LC_ALL", "de_DE.UTF-8", 1);
+  ::setenv("X", "1", 1); // shorter than the keys looked up
+  auto runner = make_process_runner();
+  Command command{{"env"}};
+  command.env = {{"VIFWALL_TEST_ADDED", "a"}, {"VIFWALL_TEST_ADDED", "b"}, {"X", "2"}};
+  auto result = runner->run(command);
+  ::unsetenv("VIFWALL_TEST_INHERITED");
+  ::unsetenv("LC_ALL");
+  ::unsetenv("X");
+  REQUIRE(result);
+  const std::string &env = result->out;
+  CHECK(env.find("\nVIFWALL_TEST_INHERITED=kept\n") != std::string::npos);
+  CHECK(env.find("\nLC_ALL=C\n") != std::string::npos);
+  CHECK(env.find("LC_ALL=de_DE") == std::string::npos);
+  CHECK(env.find("\nVIFWALL_TEST_ADDED=b\n") != std::string::npos);
+  CHECK(env.find("VIFWALL_TEST_ADDED=a") == std::string::npos);
+  CHECK(env.find("\nX=2\n") != std::string::npos);
+  CHECK(env.find("X=1") == std::string::npos);
+}
