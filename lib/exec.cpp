@@ -159,6 +159,8 @@ std::vector<std::string> child_environment(const std::vector<std::pair<std::stri
 
 class ProcessRunner final : public CommandRunner {
 public:
+  bool concurrent() const override { return true; }
+
   Result<CommandOutput> run(const Command &command) override {
     if (command.argv.empty())
       return fail("internal error: empty command");
@@ -214,6 +216,33 @@ public:
 };
 
 } // namespace
+
+void run_together(const CommandRunner &runner, const std::vector<std::function<void()>> &tasks) {
+  if (!runner.concurrent() || tasks.size() < 2) {
+    for (const auto &task : tasks)
+      task();
+    return;
+  }
+  std::vector<std::future<void>> others;
+  for (std::size_t i = 1; i < tasks.size(); ++i)
+    others.push_back(std::async(std::launch::async, tasks[i]));
+  std::exception_ptr first_error;
+  try {
+    tasks[0]();
+  } catch (...) {
+    first_error = std::current_exception();
+  }
+  for (auto &other : others) {
+    try {
+      other.get();
+    } catch (...) {
+      if (!first_error)
+        first_error = std::current_exception();
+    }
+  }
+  if (first_error)
+    std::rethrow_exception(first_error);
+}
 
 std::unique_ptr<CommandRunner> make_process_runner() {
   return std::make_unique<ProcessRunner>();

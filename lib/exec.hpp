@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,7 +46,15 @@ public:
   // Runs to completion.  Fails only when the program could not be started
   // (not found, not executable); a non-zero exit is a CommandOutput.
   virtual Result<CommandOutput> run(const Command &command) = 0;
+  // Whether run() may be called from several threads at once: the real
+  // runner can; fakes that record the order of commands cannot.
+  virtual bool concurrent() const { return false; }
 };
+
+// Runs independent tasks (each a few commands, e.g. one table's dump) at the
+// same time when the runner is concurrent, else one after the other in
+// order.  Returns when all are done; an exception in a task is rethrown.
+void run_together(const CommandRunner &runner, const std::vector<std::function<void()>> &tasks);
 
 // The real runner (Boost.Process).
 std::unique_ptr<CommandRunner> make_process_runner();
