@@ -362,13 +362,22 @@ std::optional<InputText> capture_ipsets(Capturer &c) {
 } // namespace
 
 FirewallTexts capture_firewall(CommandRunner &runner, const CaptureOptions &options) {
+  // The five dumps are independent: taken at the same time when the runner
+  // allows it, each with its own warnings, merged in this order.
   FirewallTexts texts;
-  Capturer c{runner, options, texts.warnings};
-  texts.iptables = capture_iptables(c, "iptables", kIptablesSnapshotNames.front());
-  texts.ip6tables = capture_iptables(c, "ip6tables", kIp6tablesSnapshotNames.front());
-  texts.ebtables = capture_ebtables(c);
-  texts.arptables = capture_arptables(c);
-  texts.ipsets = capture_ipsets(c);
+  std::vector<std::string> warnings[5];
+  std::vector<Capturer> capturers;
+  for (auto &list : warnings)
+    capturers.push_back(Capturer{runner, options, list});
+  run_together(runner, {
+      [&] { texts.iptables = capture_iptables(capturers[0], "iptables", kIptablesSnapshotNames.front()); },
+      [&] { texts.ip6tables = capture_iptables(capturers[1], "ip6tables", kIp6tablesSnapshotNames.front()); },
+      [&] { texts.ebtables = capture_ebtables(capturers[2]); },
+      [&] { texts.arptables = capture_arptables(capturers[3]); },
+      [&] { texts.ipsets = capture_ipsets(capturers[4]); },
+  });
+  for (auto &list : warnings)
+    texts.warnings.insert(texts.warnings.end(), list.begin(), list.end());
   return texts;
 }
 
