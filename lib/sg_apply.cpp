@@ -35,6 +35,23 @@ bool file_exists(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The VMs of a change for messages: their names, or for a batch of many
+// "1000 VMs (i-2-1-VM, i-2-2-VM, ..., i-2-1000-VM)", so that what failed
+// stays on screen after the names.
+std::string describe_vms(const std::vector<std::string> &names) {
+  constexpr std::size_t kListed = 4;
+  std::string out;
+  if (names.size() <= kListed) {
+    for (const auto &name : names)
+      out += (out.empty() ? "" : ", ") + name;
+    return out;
+  }
+  out = std::to_string(names.size()) + " VMs (";
+  for (std::size_t i = 0; i + 1 < kListed; ++i)
+    out += names[i] + ", ";
+  return out + "..., " + names.back() + ")";
+}
+
 // The interfaces a VM's rules in shared chains name (old domids included).
 void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
                   std::set<std::string> &vifs) {
@@ -184,8 +201,11 @@ struct SgApplier::Impl {
     VmPlan combined;
     bool any_plan = false;
     std::set<std::string> own_sets, own_set_bases, vifs;
+    std::vector<std::string> vm_names;
+    for (const auto &target : targets)
+      vm_names.push_back(target.vm_name);
+    change.what = describe_vms(vm_names);
     for (const auto &target : targets) {
-      change.what += (change.what.empty() ? "" : ", ") + target.vm_name;
       const VmNames names = names_for_vm(target.vm_name);
       change.owned_ipt.insert({names.ingress, names.egress, names.def});
       change.owned_eb.insert(names.ingress);

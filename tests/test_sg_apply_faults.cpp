@@ -500,3 +500,28 @@ TEST_CASE("after a destroy that could not lift the cut-off nor roll back, runnin
   CHECK(host.ebtables.rules.at("FORWARD").at(0) != "-i vif7.0 -j vifwall-cutoff");
   CHECK(host.snapshot() == before);
 }
+
+TEST_CASE("a refused batch of many VMs names how many, a few of them, and what failed", "[sg_apply_faults]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  const std::string before = host.snapshot();
+  host.refuse["iptables-restore"] = -1;
+  SgApplier applier(host, scene.options());
+  std::vector<VmJob> jobs;
+  for (int n = 10; n < 16; ++n) {
+    const std::string id = std::to_string(n);
+    const std::string mac = "06:00:00:00:00:" + id;
+    auto job = applier.prepare_default(
+        DefaultRequest{"i-2-" + id + "-VM", id, "10.1.1." + id, mac, "", {"vif" + id + ".0"}});
+    REQUIRE(job);
+    jobs.push_back(std::move(*job));
+  }
+  auto result = applier.run(std::move(jobs));
+  REQUIRE_FALSE(result);
+  const std::string message = result.error().str();
+  CHECK(contains(message, "6 VMs (i-2-10-VM, i-2-11-VM, i-2-12-VM, ..., i-2-15-VM): iptables-restore failed"));
+  CHECK(contains(message, "refused by the fake kernel"));
+  CHECK_FALSE(contains(message, "i-2-13-VM"));
+  CHECK(host.snapshot() == before);
+}
