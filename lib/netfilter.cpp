@@ -617,6 +617,14 @@ struct GroupingRules {
   std::function<std::optional<std::size_t>(const std::string &)> arity;
 };
 
+// Splits args into option groups.  A word that is no option joins the
+// group before it as one more value (a stray word stays with the option it
+// followed, wherever that option is sorted to); words before any option,
+// or after a `!` that no option follows, make groups without a name; a `!`
+// that negates nothing (the last word, or one before another `!`) makes a
+// dangling group (is_dangling_negation).  The canonical forms print groups
+// so that splitting the printed text groups it the same way: their output
+// must be their own canonical form, and keep every word.
 std::vector<OptionGroup> group_options(const std::vector<std::string> &args,
                                        const GroupingRules &rules) {
   std::vector<OptionGroup> groups;
@@ -624,6 +632,10 @@ std::vector<OptionGroup> group_options(const std::vector<std::string> &args,
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string &word = args[i];
     if (word == "!") {
+      // `! !`: the first negates nothing (kept, not lost: iptables refuses
+      // the rule, which must not compare equal to the one with one `!`).
+      if (pending_negation)
+        groups.push_back(OptionGroup{false, "", {"!"}});
       pending_negation = true;
       continue;
     }
@@ -641,21 +653,48 @@ std::vector<OptionGroup> group_options(const std::vector<std::string> &args,
     if (word[1] != '-' && word.size() > 2 &&
         rules.glued_short.find(word[1]) != std::string::npos) {
       group.name = word.substr(0, 2);
-      group.values.push_back(word.substr(2));
+      if (word.size() == 3 && word[2] == '!') {
+        // `-s!` reads as `-s !`: the intrapositioned negation of the word
+        // after it, or (no value follows) a value missing and a `!` that
+        // negates what comes next.
+        if (i + 1 < args.size() && args[i + 1] != "!" && !looks_like_option(args[i + 1])) {
+          group.negated = true;
+          group.values.push_back(args[++i]);
+        } else {
+          group.values.emplace_back();
+          pending_negation = true;
+        }
+      } else {
+        group.values.push_back(word.substr(2));
+      }
       groups.push_back(std::move(group));
       continue;
     }
     group.name = word;
-    // Intrapositioned negation: `-s ! 10.0.0.0/8`, `--dport ! 22`.
-    if (i + 2 < args.size() && args[i + 1] == "!" && !looks_like_option(args[i + 2])) {
+    // Intrapositioned negation: `-s ! 10.0.0.0/8`, `--dport ! 22`.  A `!`
+    // never negates another one (`-s ! !`: no value, two dangling `!`).
+    if (i + 2 < args.size() && args[i + 1] == "!" && args[i + 2] != "!" &&
+        !looks_like_option(args[i + 2])) {
+      if (group.negated) // `! -s ! x`: one `!` too many, kept like `! !`
+        groups.push_back(OptionGroup{false, "", {"!"}});
       group.negated = true;
       ++i;
     }
+    const bool text_value = takes_one_text_value(word);
     std::optional<std::size_t> count =
-        takes_one_text_value(word) ? std::optional<std::size_t>(1) : rules.arity(word);
+        text_value ? std::optional<std::size_t>(1) : rules.arity(word);
     if (count) {
-      for (std::size_t k = 0; k < *count && i + 1 < args.size(); ++k)
+      // `!` is no value (but free text is): it negates what follows
+      // (`-s ! -d x`, a dangling `--tcp-flags !`).  Taken as a value, it
+      // would read back as a negation once the canonical form prints the
+      // missing values.
+      for (std::size_t k = 0;
+           k < *count && i + 1 < args.size() && (text_value || args[i + 1] != "!"); ++k)
         group.values.push_back(args[++i]);
+      // A value the input lacks is printed as "": printed without one, the
+      // option would take the next word as its value when read back.
+      if (group.values.size() < *count)
+        group.values.resize(*count);
     } else {
       while (i + 1 < args.size() && args[i + 1] != "!" && !looks_like_option(args[i + 1]))
         group.values.push_back(args[++i]);
@@ -667,14 +706,29 @@ std::vector<OptionGroup> group_options(const std::vector<std::string> &args,
   return groups;
 }
 
+// The group group_options makes of a `!` that negates nothing.  Printed
+// last, since anything printed after it would be negated.
+bool is_dangling_negation(const OptionGroup &g) {
+  return g.name.empty() && !g.negated && g.values.size() == 1 && g.values[0] == "!";
+}
+
+// After an alias (`--in-if` -> `-i`) the option may have a fixed number of
+// values its long name was not read with; printed without one, it would take
+// the next word when read back, so a missing value is printed as "".
+void pad_values(OptionGroup &g, std::size_t count) {
+  if (g.values.size() < count)
+    g.values.resize(count);
+}
+
 std::string alias(const std::string &name,
                   const std::map<std::string, std::string> &aliases) {
   auto it = aliases.find(name);
   return it == aliases.end() ? name : it->second;
 }
 
+// `-c P B`, dropped from canonical forms (`! -c` is no counter, and kept).
 bool is_counter_option(const OptionGroup &g) {
-  return (g.name == "-c" || g.name == "--set-counters") && g.values.size() == 2 &&
+  return !g.negated && (g.name == "-c" || g.name == "--set-counters") && g.values.size() == 2 &&
          parse_u64(g.values[0]) && parse_u64(g.values[1]);
 }
 
@@ -766,6 +820,7 @@ bool is_order_sensitive_match(const std::string &name) {
 
 struct Match {
   std::string name;
+  std::vector<std::string> strays; // words after `-m NAME` that are no option
   std::vector<OptionGroup> options;
 };
 
@@ -782,11 +837,13 @@ void normalize_match(Match &m) {
       for (auto &v : g.values)
         v = normalize_port_range(v);
     } else if (m.name == "tcp" && g.name == "--syn") {
+      // Stray words after it stay (dropped, two rules would look equal).
       g.name = "--tcp-flags";
-      g.values = {"FIN,SYN,RST,ACK", "SYN"};
+      g.values.insert(g.values.begin(), {"FIN,SYN,RST,ACK", "SYN"});
     } else if (m.name == "tcp" && g.name == "--tcp-flags") {
-      for (auto &v : g.values)
-        v = normalize_tcp_flags(v);
+      // Its two values, not stray words after them.
+      for (std::size_t k = 0; k < g.values.size() && k < 2; ++k)
+        g.values[k] = normalize_tcp_flags(g.values[k]);
     } else if (m.name == "multiport") {
       for (auto &v : g.values)
         v = normalize_port_list(v);
@@ -876,12 +933,19 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   };
   const auto groups = group_options(args, rules);
 
-  std::map<std::string, OptionGroup> top; // -s -d -i -o -p -f
+  // Printed in this order, which reads back into the same lists: strays
+  // first (printed after an option they would become its values), then the
+  // top-level options, the options outside any match (printed after a match
+  // they would join it), the matches, the target and its options, and a
+  // dangling `!` last.
+  std::vector<OptionGroup> strays;  // groups without a name (`! x`, leading words)
+  std::vector<OptionGroup> top;     // -s -d -i -o -p -f, repeats kept
   std::vector<Match> matches;
   std::vector<OptionGroup> orphans; // options of the implicit protocol match
-  std::vector<OptionGroup> extras;  // anything else, kept in order
+  std::vector<OptionGroup> extras;  // unknown options outside matches, kept in order
   std::optional<OptionGroup> target;
   std::vector<OptionGroup> target_options;
+  std::size_t dangling_negations = 0;
   enum class Context { top, match, target } context = Context::top;
 
   const auto &known = known_match_options();
@@ -896,70 +960,86 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   auto is_protocol_option = [&](const std::string &option) { return protocol_options.count(option) > 0; };
 
   for (OptionGroup g : groups) {
+    if (is_dangling_negation(g)) {
+      ++dangling_negations;
+      continue;
+    }
     g.name = alias(g.name, iptables_aliases);
     if (is_counter_option(g))
       continue;
-    if (g.name == "-m" && !g.values.empty()) {
+    if (g.name.empty()) {
+      strays.push_back(std::move(g));
+    } else if (g.name == "-m" && !g.values.empty()) {
       std::string name = lower(g.values[0]);
       if (name == "icmpv6")
         name = "icmp6";
-      matches.push_back(Match{name, {}});
-      for (std::size_t k = 1; k < g.values.size(); ++k)
-        extras.push_back(OptionGroup{false, "", {g.values[k]}});
+      matches.push_back(Match{name, {g.values.begin() + 1, g.values.end()}, {}});
+      // `! -m` negates nothing iptables knows; the `!` is kept, not lost.
+      dangling_negations += g.negated ? 1 : 0;
       context = Context::match;
-    } else if ((g.name == "-j" || g.name == "-g") && !g.values.empty()) {
-      target = g;
+    } else if ((g.name == "-j" || g.name == "-g") && !g.values.empty() && !target) {
+      target = std::move(g);
       context = Context::target;
+    } else if (g.name == "-j" || g.name == "-g") {
+      target_options.push_back(std::move(g)); // a second target: kept after the first
     } else if (g.name == "-s" || g.name == "-d" || g.name == "-i" ||
                g.name == "-o" || g.name == "-p" || g.name == "-f") {
-      top[g.name] = g;
-    } else if (g.name.empty()) {
-      extras.push_back(g);
+      top.push_back(std::move(g));
     } else if (context == Context::target) {
       if (is_protocol_option(g.name))
-        orphans.push_back(g);
+        orphans.push_back(std::move(g));
       else
-        target_options.push_back(g);
+        target_options.push_back(std::move(g));
     } else if (context == Context::match) {
       Match &m = matches.back();
       auto it = known.find(m.name);
       if (it != known.end() && !it->second.count(g.name) && is_protocol_option(g.name))
-        orphans.push_back(g);
+        orphans.push_back(std::move(g));
       else
-        m.options.push_back(g);
+        m.options.push_back(std::move(g));
     } else if (is_protocol_option(g.name)) {
-      orphans.push_back(g);
+      orphans.push_back(std::move(g));
     } else {
-      extras.push_back(g);
+      extras.push_back(std::move(g));
     }
   }
 
-  // Top-level values.
-  for (const char *key : {"-s", "-d"}) {
-    auto it = top.find(key);
-    if (it == top.end())
-      continue;
-    auto parts = split_on(it->second.values.empty() ? "" : it->second.values[0], ',');
-    for (auto &p : parts)
-      p = normalize_address(p);
-    it->second.values = {join_on(parts, ',')};
-    if (!it->second.negated && is_any_address(it->second.values[0]))
-      top.erase(it);
-  }
-  for (const char *key : {"-i", "-o"}) {
-    auto it = top.find(key);
-    if (it != top.end() && !it->second.negated && it->second.values.size() == 1 &&
-        it->second.values[0] == "+")
-      top.erase(it);
-  }
+  // Top-level values: only the first value of each is the option's; more
+  // (stray words) are kept as they are, and keep the option from being
+  // dropped as a default.
+  static const std::array<std::string_view, 6> top_order = {"-s", "-d", "-i", "-o", "-p", "-f"};
+  auto top_rank = [](const OptionGroup &g) {
+    return std::find(top_order.begin(), top_order.end(), g.name) - top_order.begin();
+  };
+  std::stable_sort(top.begin(), top.end(), [&](const OptionGroup &a, const OptionGroup &b) {
+    return top_rank(a) < top_rank(b);
+  });
   std::string protocol;
-  if (auto it = top.find("-p"); it != top.end() && !it->second.values.empty()) {
-    it->second.values[0] = normalize_ip_protocol(it->second.values[0], ipv6);
-    if (!it->second.negated && it->second.values[0] == "all")
-      top.erase(it);
-    else if (!it->second.negated)
-      protocol = it->second.values[0];
-  }
+  bool protocol_seen = false;
+  top.erase(std::remove_if(top.begin(), top.end(), [&](OptionGroup &g) {
+    const bool single = g.values.size() == 1;
+    if (g.name == "-s" || g.name == "-d") {
+      if (g.values.empty())
+        g.values.emplace_back(); // `--src` read without a value: as `-s ""`
+      auto parts = split_on(g.values[0], ',');
+      for (auto &p : parts)
+        p = normalize_address(p);
+      g.values[0] = join_on(parts, ',');
+      return !g.negated && single && is_any_address(g.values[0]);
+    }
+    if (g.name == "-i" || g.name == "-o")
+      return !g.negated && single && g.values[0] == "+";
+    if (g.name == "-p" && !g.values.empty()) {
+      g.values[0] = normalize_ip_protocol(g.values[0], ipv6);
+      if (!g.negated && single && g.values[0] == "all")
+        return true;
+      if (!g.negated && !protocol_seen) {
+        protocol = g.values[0];
+        protocol_seen = true;
+      }
+    }
+    return false;
+  }), top.end());
 
   // The implicit protocol match iptables-save prints as `-m tcp`.
   const std::string implicit = protocol_match(protocol);
@@ -970,7 +1050,7 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
       auto it = std::find_if(matches.begin(), matches.end(),
                              [&](const Match &m) { return m.name == implicit; });
       if (it == matches.end()) {
-        matches.push_back(Match{implicit, {}});
+        matches.push_back(Match{implicit, {}, {}});
         it = matches.end() - 1;
       }
       it->options.insert(it->options.end(), orphans.begin(), orphans.end());
@@ -980,7 +1060,7 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   matches.erase(std::remove_if(matches.begin(), matches.end(),
                                [&](const Match &m) {
                                  return !implicit.empty() && m.name == implicit &&
-                                        m.options.empty();
+                                        m.options.empty() && m.strays.empty();
                                }),
                 matches.end());
 
@@ -988,6 +1068,7 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
     normalize_match(m);
   auto match_words = [](const Match &m) {
     std::vector<std::string> out = {"-m", m.name};
+    append(out, m.strays);
     for (const auto &g : m.options)
       append(out, g.words());
     return out;
@@ -1009,15 +1090,14 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
   }
 
   std::vector<std::string> out;
-  for (const char *key : {"-s", "-d", "-i", "-o", "-p", "-f"}) {
-    auto it = top.find(key);
-    if (it != top.end())
-      append(out, it->second.words());
-  }
-  for (const Match &m : matches)
-    append(out, match_words(m));
+  for (const auto &g : strays)
+    append(out, g.words());
+  for (const auto &g : top)
+    append(out, g.words());
   for (const auto &g : extras)
     append(out, g.words());
+  for (const Match &m : matches)
+    append(out, match_words(m));
   if (target) {
     append(out, target->words());
     for (const auto &g :
@@ -1027,6 +1107,7 @@ std::string canonical_iptables(const std::vector<std::string> &args, bool ipv6) 
     for (const auto &g : target_options)
       append(out, g.words());
   }
+  out.insert(out.end(), dangling_negations, "!");
   return join_rule_words(out);
 }
 
@@ -1067,18 +1148,32 @@ std::string canonical_ebtables(const std::vector<std::string> &args) {
     return name == "--mark" || name == "--mark_m";
   };
 
-  std::vector<OptionGroup> matches, target_options;
+  // Printed as strays (groups without a name: printed after an option they
+  // would become its values), matches, target, target options, dangling `!`.
+  std::vector<OptionGroup> strays, matches, target_options;
   std::optional<OptionGroup> target;
+  std::size_t dangling_negations = 0;
   for (OptionGroup g : group_options(args, rules)) {
+    if (is_dangling_negation(g)) {
+      ++dangling_negations;
+      continue;
+    }
     g.name = alias(g.name, aliases);
     if (is_counter_option(g))
       continue;
-    if (g.name == "-j" && !g.values.empty()) {
-      target = g;
+    if (g.name.empty()) {
+      strays.push_back(std::move(g));
       continue;
     }
-    if (target && !is_match_option(g.name)) {
-      target_options.push_back(g);
+    if (g.name == "-p" || g.name == "-s" || g.name == "-d" || g.name == "-i" ||
+        g.name == "-o" || g.name == "-j")
+      pad_values(g, 1); // long aliases are read without a fixed arity
+    if (g.name == "-j" && !target) {
+      target = std::move(g);
+      continue;
+    }
+    if (g.name == "-j" || (target && !is_match_option(g.name))) {
+      target_options.push_back(std::move(g)); // a second -j stays after the first
       continue;
     }
     if (g.name == "-p") {
@@ -1111,11 +1206,14 @@ std::string canonical_ebtables(const std::vector<std::string> &args) {
   sort_groups(matches, {"-p", "-s", "-d", "-i", "-o", "--logical-in", "--logical-out"});
   sort_groups(target_options);
   std::vector<std::string> out;
+  for (const auto &g : strays)
+    append(out, g.words());
   for (const auto &g : matches)
     append(out, g.words());
   append(out, target ? target->words() : std::vector<std::string>{"-j", "CONTINUE"});
   for (const auto &g : target_options)
     append(out, g.words());
+  out.insert(out.end(), dangling_negations, "!");
   return join_rule_words(out);
 }
 
@@ -1134,23 +1232,39 @@ std::string canonical_arptables(const std::vector<std::string> &args) {
   GroupingRules rules;
   rules.glued_short = "sdiojl";
   rules.arity = [](const std::string &name) -> std::optional<std::size_t> {
+    // --h-length too: `-l-d` prints as `--h-length -d`, which must read back
+    // as one option with the value `-d`.
     if (name == "-j" || name == "--jump" || name == "-s" || name == "-d" ||
-        name == "-i" || name == "-o" || name == "-l")
+        name == "-i" || name == "-o" || name == "-l" || name == "--h-length")
       return 1;
     return std::nullopt;
   };
 
-  std::vector<OptionGroup> matches, target_options;
+  // Printed as strays (groups without a name: printed after an option they
+  // would become its values), matches, target, target options, dangling `!`.
+  std::vector<OptionGroup> strays, matches, target_options;
   std::optional<OptionGroup> target;
+  std::size_t dangling_negations = 0;
   for (OptionGroup g : group_options(args, rules)) {
+    if (is_dangling_negation(g)) {
+      ++dangling_negations;
+      continue;
+    }
     g.name = alias(g.name, aliases);
     if (is_counter_option(g))
       continue;
-    if (g.name == "-j" && !g.values.empty()) {
-      target = g;
+    if (g.name.empty()) {
+      strays.push_back(std::move(g));
       continue;
     }
-    if (!match_options.count(g.name)) {
+    if (g.name == "-s" || g.name == "-d" || g.name == "-i" || g.name == "-o" ||
+        g.name == "-j")
+      pad_values(g, 1); // long aliases are read without a fixed arity
+    if (g.name == "-j" && !target) {
+      target = std::move(g);
+      continue;
+    }
+    if (!match_options.count(g.name)) { // target options, also a second -j
       if (g.name == "--mangle-mac-s" || g.name == "--mangle-mac-d")
         for (auto &v : g.values)
           v = normalize_mac_value(v, false);
@@ -1160,7 +1274,9 @@ std::string canonical_arptables(const std::vector<std::string> &args) {
       target_options.push_back(std::move(g));
       continue;
     }
-    const std::string value = g.values.empty() ? "" : g.values[0];
+    // Defaults are dropped only when nothing else (a stray word) came with
+    // them: a dropped word would make two different rules look equal.
+    const std::string value = g.values.size() == 1 ? g.values[0] : "";
     if ((g.name == "-i" || g.name == "-o") && !g.negated &&
         (value == "any" || value == "*"))
       continue; // -v prints an unset interface as `any` (`*` with -n)
@@ -1200,12 +1316,15 @@ std::string canonical_arptables(const std::vector<std::string> &args) {
                         "--opcode", "--h-type", "--proto-type"});
   sort_groups(target_options);
   std::vector<std::string> out;
+  for (const auto &g : strays)
+    append(out, g.words());
   for (const auto &g : matches)
     append(out, g.words());
   if (target)
     append(out, target->words());
   for (const auto &g : target_options)
     append(out, g.words());
+  out.insert(out.end(), dangling_negations, "!");
   return join_rule_words(out);
 }
 

@@ -350,8 +350,8 @@ Result<void> parse_detail_line(const Line &line, Record &record,
     return {}; // unknown detail of some build or hardware type: not ours
   return fail(
       source, line.number,
-      "expected an ifconfig detail line of \"" + record.link.name +
-          "\" (flags, addresses, RX/TX counters) or a new record, got " +
+      "expected an ifconfig detail line of " + quote_for_error(record.link.name) +
+          " (flags, addresses, RX/TX counters) or a new record, got " +
           quote_for_error(body));
 }
 
@@ -362,8 +362,8 @@ Result<void> check_complete(const Record &record, const std::string &source) {
   const Link &link = record.link;
   if (record.old_layout && !record.has_flags_line)
     return fail(source, link.line,
-                "expected a flags line with \"MTU:\" in the record of \"" +
-                    link.name + "\", got none (output cut?)");
+                "expected a flags line with \"MTU:\" in the record of " +
+                    quote_for_error(link.name) + ", got none (output cut?)");
   struct Slot {
     const char *label;
     const std::optional<std::uint64_t> &value;
@@ -382,8 +382,8 @@ Result<void> check_complete(const Record &record, const std::string &source) {
     if (!slot.value)
       return fail(source, link.line,
                   std::string("expected the \"") + slot.label +
-                      "\" counter with the other statistics of \"" + link.name +
-                      "\", got none (output cut?)");
+                      "\" counter with the other statistics of " +
+                      quote_for_error(link.name) + ", got none (output cut?)");
   return {};
 }
 

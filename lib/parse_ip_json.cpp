@@ -199,6 +199,31 @@ Result<Link> read_link(ElementReader &reader) {
   return link;
 }
 
+// nlohmann's messages quote the input ("last read: '...'") and escape
+// control characters there except DEL; a long token comes whole.  Before one
+// goes into our message, its control characters are made visible the way
+// quote_for_error shows them (\x7f, \n) and it is cut, so that hostile
+// input cannot drive the terminal.
+std::string printable_message(std::string_view message) {
+  constexpr std::size_t kMax = 200;
+  std::string out;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (i == kMax) {
+      out += "...";
+      break;
+    }
+    const char c = message[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      const std::string quoted = quote_for_error(std::string_view(&message[i], 1));
+      out.append(quoted, 1, quoted.size() - 2); // without its quotes
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // nlohmann's what() is "[json.exception.parse_error.101] parse error at
 // line 1, column 5: syntax error while parsing value - ..."; keep the part
 // after the position, we print our own.
@@ -207,9 +232,9 @@ std::string parse_error_reason(const std::string &what) {
   if (column != std::string::npos) {
     const std::size_t colon = what.find(": ", column);
     if (colon != std::string::npos)
-      return what.substr(colon + 2);
+      return printable_message(std::string_view(what).substr(colon + 2));
   }
-  return what;
+  return printable_message(what);
 }
 
 } // namespace
@@ -229,7 +254,8 @@ Result<std::vector<Link>> parse_ip_link_json_unguarded(std::string_view text,
   } catch (const json::out_of_range &error) {
     // A number too large for any integer type (nlohmann reports it while
     // parsing, as out_of_range, not parse_error).
-    return fail(source, 0, std::string("expected numbers that fit 64 bits: ") + error.what());
+    return fail(source, 0,
+                "expected numbers that fit 64 bits: " + printable_message(error.what()));
   } catch (const json::parse_error &error) {
     // error.byte is 1-based and points past the input when it ran out.
     const std::size_t offset = std::min(error.byte, cleaned.size() + 1);
@@ -288,7 +314,7 @@ Result<std::vector<Link>> parse_ip_link_json(std::string_view text, const std::s
   try {
     return parse_ip_link_json_unguarded(text, source);
   } catch (const json::exception &error) {
-    return fail(source, 0, std::string("expected ip -j link output: ") + error.what());
+    return fail(source, 0, "expected ip -j link output: " + printable_message(error.what()));
   }
 }
 

@@ -69,6 +69,12 @@ Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &sou
       if (words->size() < 3)
         return fail(source, line.number,
                     "expected \"create NAME TYPE ...\", got " + quote_for_error(text_line));
+      // ipset refuses an empty name or type (`create "" hash:ip`), and an
+      // empty name could never be referred to by a rule.
+      if ((*words)[1].empty() || (*words)[2].empty())
+        return fail(source, line.number,
+                    std::string("expected a set ") + ((*words)[1].empty() ? "name" : "type") +
+                        " after \"create\", got \"\" in " + quote_for_error(text_line));
       if (auto seen = set_index.find((*words)[1]); seen != set_index.end())
         return fail(source, line.number,
                     "expected a new set, got " + quote_for_error((*words)[1]) +
@@ -120,13 +126,13 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
     IpSet &set = dump.sets.back();
     if (!saw_type)
       return Error{source, at,
-                   "expected \"Type: TYPE\" in the record of set \"" + set.name +
-                       "\" (line " + std::to_string(set.line) + "), got none"};
+                   "expected \"Type: TYPE\" in the record of set " + quote_for_error(set.name) +
+                       " (line " + std::to_string(set.line) + "), got none"};
     if (saw_members && set.entries && !has_option(set, "timeout") &&
         set.members.size() < *set.entries)
       return Error{source, at,
-                   "expected " + std::to_string(*set.entries) + " members in set \"" +
-                       set.name + "\" (\"Number of entries\"), got " +
+                   "expected " + std::to_string(*set.entries) + " members in set " +
+                       quote_for_error(set.name) + " (\"Number of entries\"), got " +
                        std::to_string(set.members.size()) + " (truncated?)"};
     sort_members(set);
     return std::nullopt;
@@ -169,7 +175,7 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
     const auto colon = text_line.find(':');
     if (colon == std::string_view::npos)
       return fail(source, line.number,
-                  "expected \"KEY: VALUE\" in the record of set \"" + set.name + "\", got " +
+                  "expected \"KEY: VALUE\" in the record of set " + quote_for_error(set.name) + ", got " +
                       quote_for_error(text_line));
     const std::string_view key = text_line.substr(0, colon);
     const std::string_view value = trim(text_line.substr(colon + 1));

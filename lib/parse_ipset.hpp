@@ -19,7 +19,8 @@ namespace vifwall {
 
 // `create NAME TYPE [family F] OPTIONS…` and `add NAME ELEM [OPTIONS…]`
 // lines (quoted `comment "…"` allowed).  An `add` to a set not created
-// earlier, a line that is neither, or an open quote is an error.
+// earlier, a `create` with an empty (`""`) name or type, a line that is
+// neither, or an open quote is an error.
 Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &source);
 
 // `ipset list [SET]` records ("Name:", "Type:", "Revision:", "Header:",

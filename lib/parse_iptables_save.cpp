@@ -66,8 +66,8 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
         // The nft savers' end-of-table mark (after COMMIT in iptables-save).
         if (dialect.commit_required)
           return fail(source, line.number,
-                      "expected \"COMMIT\" before \"# Completed\" (table \"" +
-                          open->name + "\" opened at line " +
+                      "expected \"COMMIT\" before \"# Completed\" (table " +
+                          quote_for_error(open->name) + " opened at line " +
                           std::to_string(open->line) + "), got " +
                           quote_for_error(text_line));
         closed_by_completed = true;
@@ -82,8 +82,8 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
     if (text_line.front() == '*') {
       if (open && dialect.commit_required)
         return fail(source, line.number,
-                    "expected \"COMMIT\" to close table \"" + open->name +
-                        "\" (opened at line " + std::to_string(open->line) +
+                    "expected \"COMMIT\" to close table " + quote_for_error(open->name) +
+                        " (opened at line " + std::to_string(open->line) +
                         "), got " + quote_for_error(text_line));
       const std::string name(trim(text_line.substr(1)));
       if (name.empty() || split_blanks(name).size() != 1)
@@ -162,8 +162,8 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
     const std::string &chain = (*words)[1];
     if (!open_chains.count(chain))
       return fail(source, line.number,
-                  "expected a chain declared by a \":CHAIN\" line in table \"" +
-                      open->name + "\", got " + quote_for_error(chain));
+                  "expected a chain declared by a \":CHAIN\" line in table " +
+                      quote_for_error(open->name) + ", got " + quote_for_error(chain));
     FwRule rule;
     rule.chain = chain;
     rule.args.assign(std::make_move_iterator(words->begin() + 2),
@@ -179,13 +179,13 @@ Result<FwDump> parse_xtables_save(std::string_view text, const std::string &sour
 
   if (open && dialect.commit_required)
     return fail(source, last_line,
-                "expected \"COMMIT\" to close table \"" + open->name +
-                    "\" (opened at line " + std::to_string(open->line) +
+                "expected \"COMMIT\" to close table " + quote_for_error(open->name) +
+                    " (opened at line " + std::to_string(open->line) +
                     "), got end of input (truncated?)");
   if (open && !closed_by_completed && is_nf_tables(dump))
     return fail(source, last_line,
-                "expected \"# Completed on ...\" to close table \"" + open->name +
-                    "\" (opened at line " + std::to_string(open->line) +
+                "expected \"# Completed on ...\" to close table " + quote_for_error(open->name) +
+                    " (opened at line " + std::to_string(open->line) +
                     "), got end of input (truncated?)");
   return dump;
 }

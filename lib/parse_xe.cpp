@@ -93,14 +93,28 @@ std::string trimmed_value(const XeRecord &record, std::string_view name) {
   return field ? std::string(trim(field->value)) : std::string();
 }
 
+// "\"name-label\", \"dom-id\"": each name through quote_for_error, since a
+// field name is whatever the input put before " (" and may hold escape
+// sequences; a pasted wall of fields is cut after a few names.
 std::string field_names(const XeRecord &record) {
+  constexpr std::size_t kShown = 8;
   std::string names;
-  for (const auto &field : record.fields) {
-    if (!names.empty())
+  for (std::size_t i = 0; i < record.fields.size(); ++i) {
+    if (i == kShown) {
+      names += " and " + std::to_string(record.fields.size() - kShown) + " more";
+      break;
+    }
+    if (i != 0)
       names += ", ";
-    names += field.name;
+    names += quote_for_error(record.fields[i].name, 40);
   }
   return names;
+}
+
+// The blanks of text.hpp (split_blanks, trim): a uuid holding any of them
+// would split or trim differently wherever it is used as a key.
+bool is_any_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\n';
 }
 
 // Every typed view keys its objects by uuid (names are not unique, see
@@ -115,7 +129,7 @@ Result<std::string> require_uuid(const XeRecord &record,
   const std::string_view uuid = trim(field->value);
   bool has_blank = uuid.empty();
   for (char c : uuid)
-    if (is_blank_char(c) || c == '\n')
+    if (is_any_blank(c))
       has_blank = true;
   if (has_blank)
     return fail(source, field->line,

@@ -318,3 +318,93 @@ TEST_CASE("every prefix of every sample parses or fails with a line", "[netfilte
     }
   }
 }
+
+namespace {
+
+// canonical(canonical(x)) == canonical(x), read back the way check_canonical
+// in fuzz/targets.cpp does.
+void check_fixed_point(Family family, std::string_view text) {
+  const std::string once = canon(family, text);
+  INFO(text << " -> " << once);
+  CHECK(canon(family, once) == once);
+}
+
+} // namespace
+
+TEST_CASE("canonical forms are their own canonical form", "[netfilter][canonical]") {
+  // fuzz finding iptables_save/canonical-not-fixed-point: an unknown option
+  // before -m was printed after the match, and read back as its option.
+  CHECK(ipt("--2-9-def -m set ! --match-set i-2-9-VM src -j DROP") ==
+        "--2-9-def -m set ! --match-set i-2-9-VM src -j DROP");
+  check_fixed_point(Family::iptables, "--2-9-def -m set ! --match-set i-2-9-VM src -j DROP");
+  // The same for protocol options without a protocol.
+  CHECK(ipt("-m set --match-set S src --dport 22 -j DROP") ==
+        "--dport 22 -m set --match-set S src -j DROP");
+  check_fixed_point(Family::iptables, "-m set --match-set S src --dport 22 -j DROP");
+
+  // fuzz finding arptables_list/canonical-not-fixed-point: `-l-d` is the
+  // glued -l with the value `-d`, and reads back as one option.
+  CHECK(arpt("-l-d") == "--h-length -d");
+  check_fixed_point(Family::arptables, "-l-d");
+  check_fixed_point(Family::arptables, "-l-d -j ACCEPT -s 10.0.0.1");
+
+  // A missing value is printed as "": printed as nothing, the option would
+  // take the next word.
+  CHECK(ebt("-s") == "-s \"\" -j CONTINUE");
+  check_fixed_point(Family::ebtables, "-s");
+  check_fixed_point(Family::ebtables, "-p -pIPv4 -d");
+  CHECK(ipt("-m set -j DROP --match-set") == "-m set -j DROP --match-set \"\" \"\"");
+  check_fixed_point(Family::iptables, "-m set --match-set a");
+  check_fixed_point(Family::arptables, "--source-ip");
+  // `!` is no value: a final one negates nothing and stays last.
+  CHECK(ipt("-p tcp --tcp-flags !") == "-p tcp -m tcp --tcp-flags \"\" \"\" !");
+  check_fixed_point(Family::iptables, "-p tcp --tcp-flags !");
+  check_fixed_point(Family::iptables, "-j ! --icmp-type");
+  check_fixed_point(Family::iptables, "-s! -d 10.0.0.1");
+  check_fixed_point(Family::ebtables, "-j ! -s");
+  check_fixed_point(Family::arptables, "-i ! ! 6 mangle 1.2.3.4");
+  // A second target stays after the first.
+  CHECK(ebt("-j 1 -j-x") == "-j 1 -j -x");
+  check_fixed_point(Family::ebtables, "-j 1 -j-x");
+  check_fixed_point(Family::iptables, "-j A -m x -j B");
+}
+
+TEST_CASE("canonical forms keep stray words", "[netfilter][canonical]") {
+  // fuzz finding iptables_rules/canonical-drops-stray-word: `-A T s -s`
+  // gave `-s "" s`, and that `-s ""`: the rule lost its word `s`.
+  CHECK(ipt("s -s") == "s -s \"\"");
+  check_fixed_point(Family::iptables, "s -s");
+  CHECK(ipt("s -s") != ipt("-s \"\""));
+  CHECK(ipt("-s \"\" s") == "-s \"\" s");
+  check_fixed_point(Family::iptables, "-s \"\" s");
+
+  // Words after a value stay with their option, and keep a default from
+  // being dropped.
+  CHECK(ipt("-s 0.0.0.0/0 x -j DROP") == "-s 0.0.0.0/0 x -j DROP");
+  CHECK(ipt("-p all x -j DROP") == "-p all x -j DROP");
+  CHECK(ipt("-p tcp --syn x -j DROP") ==
+        "-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN x -j DROP");
+  CHECK(ipt("-p tcp --tcp-flags syn,ack syn x -j DROP") ==
+        "-p tcp -m tcp --tcp-flags SYN,ACK SYN x -j DROP");
+  CHECK(arpt("-j ACCEPT -i any x") == "-i any x -j ACCEPT");
+  CHECK(arpt("-j ACCEPT --h-length 6 x") == "--h-length 6 x -j ACCEPT");
+  // Repeated options and targets are all kept.
+  CHECK(ipt("-s 10.0.0.1 -s 10.0.0.2 -j DROP") == "-s 10.0.0.1/32 -s 10.0.0.2/32 -j DROP");
+  CHECK(ipt("-j ACCEPT -j DROP") == "-j ACCEPT -j DROP");
+  CHECK(ipt("-j ACCEPT -j DROP") != ipt("-j DROP"));
+  CHECK(arpt("-j ACCEPT -j DROP") != arpt("-j DROP"));
+  // Words after `-m NAME` stay with the match; `! -m` keeps its `!`.
+  CHECK(ipt("-m set x --match-set S src -j DROP") == "-m set x --match-set S src -j DROP");
+  CHECK(ipt("-p tcp -m tcp x -j DROP") == "-p tcp -m tcp x -j DROP");
+  CHECK(ipt("! -m set --match-set S src -j DROP") != ipt("-m set --match-set S src -j DROP"));
+  check_fixed_point(Family::iptables, "! -m set --match-set S src -j DROP");
+  // One `!` too many (iptables refuses those rules) is kept too.
+  CHECK(ipt("! ! -s 10.0.0.1 -j DROP") == "! -s 10.0.0.1/32 -j DROP !");
+  CHECK(ipt("! -s ! 10.0.0.1 -j DROP") == "! -s 10.0.0.1/32 -j DROP !");
+  CHECK(ipt("! -s ! 10.0.0.1 -j DROP") != ipt("! -s 10.0.0.1 -j DROP"));
+  check_fixed_point(Family::iptables, "! ! -s 10.0.0.1 -j DROP");
+  check_fixed_point(Family::ebtables, "! -i ! vif1.0");
+  // `-c P B` counters are dropped, a negated `-c` is no counter.
+  CHECK(ebt("-j ACCEPT ! -c 1 2") == "! -c 1 2 -j ACCEPT");
+  CHECK(arpt("-j ACCEPT ! -c 1 2") != arpt("-j ACCEPT"));
+}

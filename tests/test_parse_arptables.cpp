@@ -196,3 +196,11 @@ TEST_CASE("arptables errors name the line", "[arptables]") {
   REQUIRE_FALSE(save);
   CHECK(save.error().line == 3);
 }
+
+TEST_CASE("arptables-save: table names in errors are escaped", "[arptables]") {
+  auto save = parse_arptables_save("*filter\x1b[2J\x1b[31m\n-A INPUT -j ACCEPT\n", "s.txt");
+  REQUIRE_FALSE(save);
+  CHECK(save.error().str() ==
+        "s.txt:2: expected a chain declared by a \":CHAIN\" line in table "
+        "\"filter\\x1b[2J\\x1b[31m\", got \"INPUT\"");
+}

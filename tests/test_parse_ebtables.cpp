@@ -266,3 +266,18 @@ TEST_CASE("ebtables-nft-restore style input: tolerated COMMIT", "[ebtables]") {
   CHECK(dump->tables.size() == 2);
   CHECK(dump->tables[0].rules.size() == 1);
 }
+
+TEST_CASE("ebtables: table and chain names in errors are escaped", "[ebtables]") {
+  // Names are whatever the input holds: escape sequences in them must not
+  // reach the terminal through an error message.
+  CHECK(list_error("Bridge table: filter\n\nBridge chain: INPUT\x1b[2J\x1b[31m, entries: 2, "
+                   "policy: ACCEPT\n") ==
+        "L.txt:3: expected 2 rules in chain \"INPUT\\x1b[2J\\x1b[31m\" (\"entries: 2\" at line "
+        "3), got 0 (truncated?)");
+  CHECK(list_error("Bridge table: filter\nBridge chain: A\x7f, entries: 0, policy: ACCEPT\n"
+                   "-j DROP\n") ==
+        "L.txt:3: expected at most 0 rules in chain \"A\\x7f\", got another: \"-j DROP\"");
+  CHECK(save_error("*filter\x1b[2J\x1b[31m\n-A INPUT -j ACCEPT\n") ==
+        "eb.txt:2: expected a chain declared by a \":CHAIN\" line in table "
+        "\"filter\\x1b[2J\\x1b[31m\", got \"INPUT\"");
+}

@@ -587,3 +587,28 @@ TEST_CASE("output cut at any byte parses or fails cleanly, never crashes", "[ifc
   REQUIRE(links);
   CHECK(links->size() == 2);
 }
+
+TEST_CASE("interface names in errors are escaped", "[ifconfig]") {
+  // A name is whatever precedes "Link encap:" / ": flags=": escape sequences
+  // in it must not reach the terminal through an error message.
+  const Error no_flags =
+      parse_error("\neth\x1b[2J\x1b[31m0    Link encap:Ethernet  HWaddr 00:16:3e:00:00:01\n");
+  CHECK(no_flags.line == 2);
+  CHECK(no_flags.message == "expected a flags line with \"MTU:\" in the record of "
+                            "\"eth\\x1b[2J\\x1b[31m0\", got none (output cut?)");
+
+  const Error cut = parse_error(
+      "vif7.0\x7f    Link encap:Ethernet  HWaddr FE:FF:FF:FF:FF:FF\n"
+      "          UP BROADCAST RUNNING NOARP PROMISC  MTU:1500  Metric:1\n"
+      "          RX packets:11 errors:0 dropped:0 overruns:0 frame:0\n");
+  CHECK(cut.line == 1);
+  CHECK(cut.message == "expected the \"RX bytes\" counter with the other "
+                       "statistics of \"vif7.0\\x7f\", got none (output cut?)");
+
+  const Error detail = parse_error(
+      "vif2.0\x1b: flags=4419<UP,BROADCAST,RUNNING,PROMISC,MULTICAST>  mtu 1500\n"
+      "Frobnicate 7\n");
+  CHECK(detail.line == 2);
+  CHECK(detail.message == "expected an ifconfig detail line of \"vif2.0\\x1b\" (flags, "
+                          "addresses, RX/TX counters) or a new record, got \"Frobnicate 7\"");
+}

@@ -304,3 +304,20 @@ TEST_CASE("every cut of a JSON sample is an error, never a crash", "[ipjson]") {
     }
   }
 }
+
+TEST_CASE("JSON errors quote the input with control characters visible", "[ipjson]") {
+  // nlohmann escapes control characters in its "last read" except DEL; our
+  // message must carry none of them, whatever the input.
+  Error error = json_error("\n[{\"ifname\": \"eth0\"}, \x7f]", "bad.json");
+  CHECK(error.line == 2);
+  CHECK_THAT(error.message, Catch::StartsWith("expected valid JSON (ip -j link output): ") &&
+                                Catch::Contains("\\x7f"));
+  for (char c : error.message)
+    CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+
+  // A long bad token (nlohmann's "last read" holds all of it) is cut.
+  error = json_error("[\"" + std::string(5000, 'x') + "\x01\"]");
+  CHECK_THAT(error.message, Catch::StartsWith("expected valid JSON"));
+  CHECK(error.message.size() < 300);
+  CHECK_THAT(error.message, Catch::EndsWith("..."));
+}

@@ -183,3 +183,39 @@ TEST_CASE("empty ipset outputs", "[ipset]") {
   REQUIRE(list);
   CHECK(list->sets.empty());
 }
+
+TEST_CASE("ipset save: an empty set name or type is an error on its line", "[ipset]") {
+  // ipset refuses `create "" ...`; a set no rule can name is not a set.
+  auto empty_name =
+      parse_ipset_save("create ok hash:ip\ncreate \"\" hash:ip family inet\nadd \"\" 10.0.0.1\n",
+                       "s.txt");
+  REQUIRE_FALSE(empty_name);
+  CHECK(empty_name.error().str() ==
+        "s.txt:2: expected a set name after \"create\", got \"\" in "
+        "\"create \\\"\\\" hash:ip family inet\"");
+  auto empty_type = parse_ipset_save("create a \"\"\n", "s.txt");
+  REQUIRE_FALSE(empty_type);
+  CHECK(empty_type.error().str() ==
+        "s.txt:1: expected a set type after \"create\", got \"\" in \"create a \\\"\\\"\"");
+  // An add to an empty name finds no set, as before.
+  auto add_empty = parse_ipset_save("add \"\" 10.0.0.1\n", "s.txt");
+  REQUIRE_FALSE(add_empty);
+  CHECK(add_empty.error().line == 1);
+}
+
+TEST_CASE("ipset list: set names in errors are escaped", "[ipset]") {
+  auto no_type = parse_ipset_list("\nName: set\x1b[2J\x1b[31m\n", "l.txt");
+  REQUIRE_FALSE(no_type);
+  CHECK(no_type.error().str() ==
+        "l.txt:2: expected \"Type: TYPE\" in the record of set \"set\\x1b[2J\\x1b[31m\" "
+        "(line 2), got none");
+  auto garbage = parse_ipset_list("Name: x\x7f\nType: hash:ip\nwhat is this\n", "l.txt");
+  REQUIRE_FALSE(garbage);
+  CHECK(garbage.error().str() ==
+        "l.txt:3: expected \"KEY: VALUE\" in the record of set \"x\\x7f\", got \"what is this\"");
+  auto cut = parse_ipset_list(
+      "Name: \x1b]0;owned\x07\nType: hash:ip\nNumber of entries: 2\nMembers:\n10.0.0.1\n", "l.txt");
+  REQUIRE_FALSE(cut);
+  CHECK(cut.error().str() == "l.txt:5: expected 2 members in set \"\\x1b]0;owned\\x07\" "
+                             "(\"Number of entries\"), got 1 (truncated?)");
+}

@@ -591,7 +591,7 @@ TEST_CASE("xe: a record without uuid is an error on the record's first line",
   REQUIRE_FALSE(vms);
   CHECK(vms.error().str() ==
         "vm-list:5: expected a \"uuid\" field in this xe record, got only: "
-        "name-label, dom-id (add uuid to params=)");
+        "\"name-label\", \"dom-id\" (add uuid to params=)");
   CHECK_FALSE(parse_xe_vif_list(text, "t"));
   CHECK_FALSE(parse_xe_network_list(text, "t"));
   // The raw records are fine: uuid is a typed-view requirement.
@@ -615,4 +615,53 @@ TEST_CASE("xe: truncated output keeps what is valid", "[xe]") {
   REQUIRE_FALSE(half_line);
   CHECK(half_line.error().str() ==
         "cut:1: expected a uuid, got \"u1\\n    name-la\"");
+}
+
+TEST_CASE("xe: field names in the no-uuid error are escaped and cut",
+          "[xe]") {
+  // A field name is whatever precedes " (": an escape sequence in it must
+  // not reach the terminal through the error message.
+  auto vms = parse_xe_vm_list("\n\x1b[2J\x1b[31mname-label ( RW): vm\n", "vm-list");
+  REQUIRE_FALSE(vms);
+  CHECK(vms.error().str() ==
+        "vm-list:2: expected a \"uuid\" field in this xe record, got only: "
+        "\"\\x1b[2J\\x1b[31mname-label\" (add uuid to params=)");
+
+  // A long name is cut, and a record of many fields lists a few of them.
+  std::string text = std::string(100, 'n') + " ( RO): x\n";
+  for (int i = 0; i < 10; ++i)
+    text += " f" + std::to_string(i) + " ( RO): x\n";
+  auto many = parse_xe_network_list(text, "t");
+  REQUIRE_FALSE(many);
+  CHECK(many.error().message ==
+        "expected a \"uuid\" field in this xe record, got only: \"" +
+            std::string(40, 'n') +
+            "...\", \"f0\", \"f1\", \"f2\", \"f3\", \"f4\", \"f5\", \"f6\" and 3 "
+            "more (add uuid to params=)");
+}
+
+TEST_CASE("xe: a uuid with any blank of text.hpp (VT, FF) is an error",
+          "[xe]") {
+  struct Blank {
+    const char *raw;
+    const char *shown; // as quote_for_error prints it
+  };
+  for (const Blank &blank : {Blank{" ", " "}, Blank{"\t", "\\t"},
+                             Blank{"\v", "\\x0b"}, Blank{"\f", "\\x0c"}}) {
+    INFO("blank " << blank.shown);
+    const std::string text = "\nuuid ( RO): 167dd41a-3" + std::string(blank.raw) +
+                             "a-4e47-8e5a-c63a43514e2e\n"
+                             " name-label ( RW): vm\n";
+    auto vms = parse_xe_vm_list(text, "vm-list");
+    REQUIRE_FALSE(vms);
+    CHECK(vms.error().str() == "vm-list:2: expected a uuid, got \"167dd41a-3" +
+                                   std::string(blank.shown) +
+                                   "a-4e47-8e5a-c63a43514e2e\"");
+    CHECK_FALSE(parse_xe_vif_list(text, "t"));
+    CHECK_FALSE(parse_xe_network_list(text, "t"));
+  }
+  // Blanks around the uuid are copy damage, not part of it.
+  auto padded = parse_xe_vm_list("uuid ( RO): \v\f u1 \f\v\n", "t");
+  REQUIRE(padded);
+  CHECK((*padded)[0].uuid == "u1");
 }
