@@ -101,8 +101,12 @@ enum class Family { iptables, ip6tables, ebtables, arptables };
 // options (`-jDROP`); addresses: host gets /32 (/128), dotted masks become a
 // prefix length, host bits are masked off, IPv6 in RFC 5952 form; port ranges
 // `22:22` -> `22`; ` -c P B` counters dropped.
-// iptables/ip6tables: top-level options in print order (-s -d -i -o -p -f),
-// then the matches sorted by module name (order-sensitive matches such as
+// The result is its own canonical form (canonical of it is itself) and keeps
+// every word: words that are no option stay with the option they follow, a
+// value the input lacks prints as "", a `!` that negates nothing goes last.
+// iptables/ip6tables: words before any option first, top-level options in
+// print order (-s -d -i -o -p -f), options outside any match, then the
+// matches sorted by module name (order-sensitive matches such as
 // limit/recent/statistic/quota stay where they are and nothing moves across
 // them), each match's options sorted, then -j/-g with target options; `-p 6`
 // == `-p tcp`, `-p all`/`0.0.0.0/0`/`-i +` == absent, implicit `-m tcp` etc.
