@@ -52,6 +52,33 @@ std::string describe_vms(const std::vector<std::string> &names) {
   return out + "..., " + names.back() + ")";
 }
 
+// Whether any table or set holds something of the change's VMs: one of
+// their chains, a rule jumping to one, a cut-off rule of their VIFs, one of
+// their sets.  One pass over the live firewall.
+template <typename Change>
+bool has_live_objects(const LiveFirewall &live, const Change &change, const std::set<std::string> &own_sets,
+                      const std::set<std::string> &own_set_bases, const std::set<std::string> &vifs) {
+  auto table_has = [&](const FwTable &table, const std::set<std::string> &owned) {
+    for (const auto &chain : table.chains)
+      if (owned.count(chain.name))
+        return true;
+    for (const auto &rule : table.rules)
+      if (owned.count(std::string(rule.target_name())) || is_quarantine_rule(rule, vifs))
+        return true;
+    return false;
+  };
+  if (table_has(live.iptables, change.owned_ipt) || table_has(live.ebtables, change.owned_eb) ||
+      (live.arptables && table_has(*live.arptables, change.owned_arp)))
+    return true;
+  for (const auto &set : live.ipsets.sets) {
+    if (own_sets.count(set.name))
+      return true;
+    if (auto rule_set = recognize_rule_set(set.name); rule_set && own_set_bases.count(rule_set->set_base))
+      return true;
+  }
+  return false;
+}
+
 // The interfaces a VM's rules in shared chains name (old domids included).
 void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
                   std::set<std::string> &vifs) {
@@ -282,8 +309,15 @@ struct SgApplier::Impl {
 
     const int layers = int(!change.iptables.empty()) + int(!change.ebtables.empty()) +
                        int(change.refills_existing_set);
+    // VMs with nothing in any table yet (new ones, the common case of a
+    // host's first programming) need no wall: the loads only add, ebtables
+    // (which only restricts) before iptables' single commit, so every moment
+    // lets through at most what the host let through before.  Not so with
+    // arptables, whose commands each change a little.
+    const bool only_new_vms =
+        change.arptables.empty() && !has_live_objects(live, change, own_sets, own_set_bases, vifs);
     change.quarantine = !change.quarantine_vifs.empty() &&
-                        (!change.arptables.empty() || layers >= 2);
+                        (!change.arptables.empty() || layers >= 2) && !only_new_vms;
     return change;
   }
 

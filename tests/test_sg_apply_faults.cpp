@@ -312,6 +312,8 @@ public:
 };
 
 const DefaultRequest kVmA{"i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "10.147.41.241;", {"vif7.0"}};
+// A with another address: its ebtables, iptables and set change together.
+const DefaultRequest kVmAMoved{"i-2-3-VM", "3", "10.147.41.239", "06:f8:c8:00:00:09", "", {"vif7.0"}};
 const DefaultRequest kVmB{"i-2-5-VM", "5", "10.147.41.240", "06:f8:c8:00:00:0b", "", {"vif8.0"}};
 
 RulesRequest rules_for_a(const std::string &rule_string, const std::string &seq) {
@@ -368,12 +370,14 @@ TEST_CASE("a refused iptables-restore: the ebtables and ipset loads before it ar
   const std::string message = result.error().str();
   CHECK(contains(message, "i-2-3-VM: iptables-restore failed, nothing of this change was kept"));
   CHECK(contains(message, "refused by the fake kernel"));
-  // The order of the loads: VIFs cut off, the set created, iptables refused;
-  // then the rollback destroys the new set and restores ebtables.
+  // The order of the loads: the set created, A's ebtables rules (a new VM
+  // needs no cut-off: ebtables only restricts, and goes first), iptables
+  // refused; then the rollback destroys the new set and restores ebtables.
   const auto eb = host.inputs_of("ebtables-restore");
   const auto sets = host.inputs_of("ipset");
   REQUIRE(eb.size() == 2);
-  CHECK(contains(eb[0], "-A FORWARD -i vif7.0 -j vifwall-cutoff"));
+  CHECK(contains(eb[0], "vif7.0"));
+  CHECK_FALSE(contains(eb[0], "vifwall-cutoff"));
   CHECK_FALSE(contains(eb[1], "vif7.0"));
   REQUIRE(sets.size() == 2);
   CHECK(contains(sets[0], "create i-2-3-VM hash:net"));
@@ -403,16 +407,47 @@ TEST_CASE("a refused rules change keeps the old rules and the old sets", "[sg_ap
   CHECK(std::string((std::istreambuf_iterator<char>(log_after_in)), {}) == log_before);
 }
 
+TEST_CASE("a new VM is programmed without a cut-off, ebtables before iptables", "[sg_apply_faults]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmA));
+  const auto eb = host.inputs_of("ebtables-restore");
+  REQUIRE(eb.size() == 1);
+  CHECK_FALSE(contains(eb[0], "vifwall-cutoff"));
+  std::vector<std::string> loads;
+  for (const auto &command : host.received) {
+    const std::string tool = command.argv[0].substr(command.argv[0].rfind('/') + 1);
+    if (tool == "ebtables-restore" || tool == "iptables-restore")
+      loads.push_back(tool);
+  }
+  CHECK(loads == std::vector<std::string>{"ebtables-restore", "iptables-restore"});
+  // Once it has rules, a change of its address touches several tables:
+  // behind the wall, which the second ebtables load takes down.
+  host.received.clear();
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmAMoved));
+  const auto moved = host.inputs_of("ebtables-restore");
+  REQUIRE(moved.size() == 2);
+  CHECK(contains(moved[0], "-A FORWARD -i vif7.0 -j vifwall-cutoff"));
+  CHECK_FALSE(contains(moved[1], "vifwall-cutoff"));
+}
+
 TEST_CASE("ebtables refusing to lift the cut-off: everything is put back", "[sg_apply_faults]") {
   Scene scene;
   FakeHost host;
   prepare(host, scene);
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmA));
+  host.loads.clear();
+  host.received.clear();
   const std::string before = host.snapshot();
   host.refuse["ebtables-restore"] = 2; // 1: cut off, 2: lift (refused), 3: the rollback's
-  auto result = SgApplier(host, scene.options()).apply_default(kVmA);
+  auto result = SgApplier(host, scene.options()).apply_default(kVmAMoved);
   REQUIRE_FALSE(result);
   CHECK(contains(result.error().str(), "ebtables-restore (lifting the cut-off) failed"));
-  CHECK(host.inputs_of("iptables-restore").size() == 2); // the change and its undo
+  // The address set was refilled (through a scratch set) behind the wall,
+  // and is refilled back.
+  CHECK(host.inputs_of("ipset").size() == 2);
+  CHECK(host.inputs_of("ebtables-restore").size() == 3);
   CHECK(host.snapshot() == before);
 }
 
@@ -433,12 +468,14 @@ TEST_CASE("when the rollback fails too, the VM stays cut off and the message say
   Scene scene;
   FakeHost host;
   prepare(host, scene);
-  host.refuse["iptables-restore"] = -1;
-  host.refuse["ipset"] = 2; // the rollback's ipset restore
-  auto result = SgApplier(host, scene.options()).apply_default(kVmA);
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmA));
+  host.loads.clear();
+  host.refuse["ebtables-restore"] = 2; // lifting the cut-off
+  host.refuse["ipset"] = 2;            // the rollback's ipset restore
+  auto result = SgApplier(host, scene.options()).apply_default(kVmAMoved);
   REQUIRE_FALSE(result);
   const std::string message = result.error().str();
-  CHECK(contains(message, "iptables-restore failed"));
+  CHECK(contains(message, "ebtables-restore (lifting the cut-off) failed"));
   CHECK(contains(message, "rollback incomplete"));
   CHECK(contains(message, "cut off"));
   // Fail closed: A's VIF is dropped at the top of FORWARD.
