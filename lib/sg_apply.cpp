@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,30 +53,58 @@ std::string describe_vms(const std::vector<std::string> &names) {
   return out + "..., " + names.back() + ")";
 }
 
-// Whether any table or set holds something of the change's VMs: one of
-// their chains, a rule jumping to one, a cut-off rule of their VIFs, one of
-// their sets.  One pass over the live firewall.
-template <typename Change>
-bool has_live_objects(const LiveFirewall &live, const Change &change, const std::set<std::string> &own_sets,
-                      const std::set<std::string> &own_set_bases, const std::set<std::string> &vifs) {
-  auto table_has = [&](const FwTable &table, const std::set<std::string> &owned) {
+// What the live firewall holds, by name, in one pass: tells without a diff
+// whether VMs have anything in it yet (a chain, a jump to one, a wall rule
+// of their VIFs, a set).  Families are not told apart: a name found
+// anywhere counts (at worst a wall too many).
+struct LiveIndex {
+  std::unordered_set<std::string> chains_and_targets;
+  std::unordered_set<std::string> walled_vifs; // VIFs with a cut-off rule
+  std::unordered_set<std::string> sets, set_bases;
+};
+
+LiveIndex index_live(const LiveFirewall &live) {
+  LiveIndex index;
+  auto add_table = [&](const FwTable &table) {
     for (const auto &chain : table.chains)
-      if (owned.count(chain.name))
-        return true;
-    for (const auto &rule : table.rules)
-      if (owned.count(std::string(rule.target_name())) || is_quarantine_rule(rule, vifs))
-        return true;
-    return false;
+      index.chains_and_targets.insert(chain.name);
+    for (const auto &rule : table.rules) {
+      const auto target = rule.target_name();
+      if (target.empty())
+        continue;
+      index.chains_and_targets.emplace(target);
+      if (target == kCutoffChain)
+        for (std::size_t i = 0; i + 1 < rule.args.size(); ++i)
+          if (rule.args[i] == "-i" || rule.args[i] == "-o")
+            index.walled_vifs.insert(rule.args[i + 1]);
+    }
   };
-  if (table_has(live.iptables, change.owned_ipt) || table_has(live.ebtables, change.owned_eb) ||
-      (live.arptables && table_has(*live.arptables, change.owned_arp)))
-    return true;
+  add_table(live.iptables);
+  add_table(live.ebtables);
+  if (live.arptables)
+    add_table(*live.arptables);
   for (const auto &set : live.ipsets.sets) {
-    if (own_sets.count(set.name))
-      return true;
-    if (auto rule_set = recognize_rule_set(set.name); rule_set && own_set_bases.count(rule_set->set_base))
+    index.sets.insert(set.name);
+    if (auto rule_set = recognize_rule_set(set.name))
+      index.set_bases.insert(rule_set->set_base);
+  }
+  return index;
+}
+
+// Whether the live firewall holds anything of VMs with these names and VIFs.
+bool has_live_objects(const LiveIndex &index, const std::vector<std::string> &vm_names,
+                      const std::set<std::string> &vifs) {
+  for (const auto &vm : vm_names) {
+    const VmNames names = names_for_vm(vm);
+    for (const auto *chain : {&names.ingress, &names.egress, &names.def})
+      if (index.chains_and_targets.count(*chain))
+        return true;
+    if (index.sets.count(names.ipset) || index.set_bases.count(names.set_base))
       return true;
   }
+  for (const auto &vif : vifs)
+    if (index.walled_vifs.count(vif))
+      return true;
   return false;
 }
 
@@ -223,7 +252,9 @@ struct SgApplier::Impl {
   // The change that makes the live tables hold every target's plan.  The
   // VMs' objects are disjoint (their own chains and sets, jumps to them), so
   // their plans are combined and diffed once: one load per table for all.
-  Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets) {
+  // `index`: index_live(live), when the caller has it (else made here).
+  Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets,
+                   const LiveIndex *index = nullptr) {
     Change change;
     VmPlan combined;
     bool any_plan = false;
@@ -314,8 +345,8 @@ struct SgApplier::Impl {
     // (which only restricts) before iptables' single commit, so every moment
     // lets through at most what the host let through before.  Not so with
     // arptables, whose commands each change a little.
-    const bool only_new_vms =
-        change.arptables.empty() && !has_live_objects(live, change, own_sets, own_set_bases, vifs);
+    const bool only_new_vms = change.arptables.empty() &&
+                              !has_live_objects(index ? *index : index_live(live), vm_names, vifs);
     change.quarantine = !change.quarantine_vifs.empty() &&
                         (!change.arptables.empty() || layers >= 2) && !only_new_vms;
     return change;
@@ -508,15 +539,24 @@ struct SgApplier::Impl {
     auto live = (*fw)->read(uses_arptables());
     if (!live)
       return tl::unexpected(live.error());
+    const LiveIndex index = index_live(*live);
     std::vector<VmTarget> targets;
     for (auto *job : active) {
       VmTarget target{job->vm_name, std::nullopt, job->old_vifs};
       if (!job->destroy) {
+        // A user VM whose rules change gets its sets in the other
+        // generation.  A VM with nothing live changes for sure: no diff (a
+        // diff per VM reads the whole host's tables, which made a host's
+        // first programming quadratic in its VM count).
+        const std::set<std::string> job_vifs(job->state.vifs.begin(), job->state.vifs.end());
+        const bool is_new = !has_live_objects(index, {job->vm_name}, job_vifs);
+        if (job->state.kind == VmKind::user && is_new)
+          job->state.generation = job->state.generation == 'a' ? 'b' : 'a';
         auto plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
         if (!plan)
           return tl::unexpected(plan.error());
-        if (job->state.kind == VmKind::user &&
-            !vm_change(*live, {{job->vm_name, *plan, job->state.vifs}}).empty()) {
+        if (job->state.kind == VmKind::user && !is_new &&
+            !vm_change(*live, {{job->vm_name, *plan, job->state.vifs}}, &index).empty()) {
           job->state.generation = job->state.generation == 'a' ? 'b' : 'a';
           plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
           if (!plan)
@@ -528,7 +568,7 @@ struct SgApplier::Impl {
       }
       targets.push_back(std::move(target));
     }
-    Change change = vm_change(*live, targets);
+    Change change = vm_change(*live, targets, &index);
     if (options.dry_run) {
       outcome.dry_run_text = render_dry_run(change, *live);
       outcome.changed = !change.empty();
