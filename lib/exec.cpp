@@ -137,13 +137,13 @@ FILE *input_file(const std::string &input) {
 // shorter than the key (AddressSanitizer reports it).
 std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>> &added) {
   std::vector<std::pair<std::string, std::string>> overrides{{"LC_ALL", "C"}};
-  for (const auto &[key, value] : added) {
+  for (const auto &pair : added) { // not a structured binding: clang 14 cannot capture one
     auto same = std::find_if(overrides.begin(), overrides.end(),
-                             [&](const auto &o) { return o.first == key; });
+                             [&](const auto &o) { return o.first == pair.first; });
     if (same == overrides.end())
-      overrides.emplace_back(key, value);
+      overrides.push_back(pair);
     else
-      same->second = value;
+      same->second = pair.second;
   }
   std::vector<std::string> entries;
   for (char **entry = ::environ; entry && *entry; ++entry) {
