@@ -550,14 +550,15 @@ struct SgApplier::Impl {
         // first programming quadratic in its VM count).
         const std::set<std::string> job_vifs(job->state.vifs.begin(), job->state.vifs.end());
         const bool is_new = !has_live_objects(index, {job->vm_name}, job_vifs);
+        auto other_generation = [&] { job->state.generation = job->state.generation == 'a' ? 'b' : 'a'; };
         if (job->state.kind == VmKind::user && is_new)
-          job->state.generation = job->state.generation == 'a' ? 'b' : 'a';
+          other_generation();
         auto plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
         if (!plan)
           return tl::unexpected(plan.error());
         if (job->state.kind == VmKind::user && !is_new &&
             !vm_change(*live, {{job->vm_name, *plan, job->state.vifs}}, &index).empty()) {
-          job->state.generation = job->state.generation == 'a' ? 'b' : 'a';
+          other_generation();
           plan = plan_for_vm(job->state, job->rules, job->state.generation, options.arp_filter);
           if (!plan)
             return tl::unexpected(plan.error());

@@ -217,12 +217,12 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
     if (owned.count(name) || planned_owned.count(name))
       return;
     const auto removable_here = removable.find(name);
+    const bool may_remove = removable_here != removable.end();
     auto &wanted = planned_in[name];
     std::vector<FwRule> kept;
     std::size_t position = 0;
     for (auto &rule : chain.rules) {
       ++position;
-      const bool may_remove = removable_here != removable.end();
       if (!may_remove && !is_ours(rule)) {
         kept.push_back(std::move(rule));
         continue;
@@ -290,7 +290,8 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
       it->second.pop_front();
       return index;
     };
-    // Insertions before live rule `before` (chain size: at the end), in order.
+    // The rules to insert, each with the index of the live rule it goes
+    // before (the chain's size: at the end), in order.
     std::vector<std::pair<std::size_t, FwRule>> inserted;
     std::size_t live_cursor = 0; // live rules before the insertion point
     while (live_cursor < chain->rules.size() && targets_global_chain(chain->rules[live_cursor]))

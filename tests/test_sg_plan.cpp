@@ -43,6 +43,36 @@ const std::string kHostRules =
 
 } // namespace
 
+TEST_CASE("diff_table keeps planned jumps that exist and inserts the missing ones around them", "[sgplan]") {
+  // Planned first: A, B, C; live: the anchor, then B.  A goes after the
+  // anchor, B stays, C goes after B; the last rule is appended once and
+  // found again on the next diff.
+  const FwTable live = iptables_table(
+      ":BRIDGE-DEFAULT-FIREWALL - [0:0]\n:BRIDGE-FIREWALL - [0:0]\n:i-2-3-VM - [0:0]\n"
+      "-A BRIDGE-FIREWALL -j BRIDGE-DEFAULT-FIREWALL\n"
+      "-A BRIDGE-FIREWALL -m physdev --physdev-in vif7.1 --physdev-is-bridged -j i-2-3-VM\n");
+  TablePlan plan;
+  plan.owned_chains.push_back(ChainContent{"i-2-3-VM", {}, ""});
+  plan.shared_chains = {"BRIDGE-FIREWALL"};
+  for (const char *vif : {"vif7.0", "vif7.1", "vif7.2"})
+    plan.jumps_first.push_back(jump("BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-in", vif, "--physdev-is-bridged", "-j", "i-2-3-VM"}));
+  plan.jumps_last.push_back(jump("BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-out", "vif7.0", "--physdev-is-bridged", "-j", "i-2-3-VM"}));
+  const TableEdit edit = diff_table(Family::iptables, plan, &live, kOwned, ours);
+  REQUIRE(edit.insertions.size() == 3);
+  CHECK(edit.insertions[0].args[3] == "vif7.0");
+  CHECK(edit.insertions[0].position == 2); // after the anchor
+  CHECK(edit.insertions[1].args[3] == "vif7.2");
+  CHECK(edit.insertions[1].position == 4); // after the live vif7.1 jump, now third
+  CHECK(edit.insertions[2].position == 0); // appended
+  std::vector<std::string> order;
+  for (const FwRule *rule : edit.result.rules_of("BRIDGE-FIREWALL"))
+    order.push_back(rule->args[0] == "-j" ? rule->target() : rule->args[2] + " " + rule->args[3]);
+  CHECK(order == std::vector<std::string>{"BRIDGE-DEFAULT-FIREWALL", "--physdev-in vif7.0", "--physdev-in vif7.1",
+                                          "--physdev-in vif7.2", "--physdev-out vif7.0"});
+  const TableEdit again = diff_table(Family::iptables, plan, &edit.result, kOwned, ours);
+  CHECK(again.empty());
+}
+
 TEST_CASE("diff_table creates a VM's chains and puts its jumps after the host's anchor", "[sgplan]") {
   const FwTable live = iptables_table(kHostRules);
   const TableEdit edit = diff_table(Family::iptables, vm_plan("vif7.0"), &live, kOwned, ours);
