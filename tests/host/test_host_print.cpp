@@ -6,16 +6,6 @@
 
 using namespace vifwall;
 
-TEST_CASE("compact_count shortens counters like ip -h", "[hostprint]") {
-  CHECK(compact_count(0, true) == "0");
-  CHECK(compact_count(999, false) == "999");
-  CHECK(compact_count(2430, false) == "2.4k");
-  CHECK(compact_count(249373, true) == "244K");
-  CHECK(compact_count(13823, false) == "14k");
-  CHECK(compact_count(1427874321, true) == "1.3G");
-  CHECK(compact_count(18446744073709551615ULL, false) == "18E");
-}
-
 namespace {
 HostVm sample_vm() {
   HostVm vm;

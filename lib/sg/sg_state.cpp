@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <dirent.h>
 
-#include "host_inputs.hpp"
+#include "file_util.hpp"
 #include "text.hpp"
 
 namespace vifwall {

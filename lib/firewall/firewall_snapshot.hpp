@@ -24,7 +24,7 @@
 
 #include "error.hpp"
 #include "exec.hpp"
-#include "host_inputs.hpp"
+#include "file_util.hpp"
 #include "netfilter.hpp"
 #include "netfilter_tools.hpp"
 

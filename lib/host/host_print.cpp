@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "json_writer.hpp"
+#include "text.hpp"
 
 namespace vifwall {
 
@@ -23,27 +24,6 @@ void HostSelection::add_vif(const HostVm *vm, const HostVif &vif) {
 
 void HostSelection::add_link(const Link &link, const std::string &bridge) {
   rows.push_back(Row{nullptr, nullptr, &link, bridge});
-}
-
-std::string compact_count(std::uint64_t value, bool bytes) {
-  const double base = bytes ? 1024.0 : 1000.0;
-  static const std::array<const char *, 7> byte_units{"", "K", "M", "G", "T", "P", "E"};
-  static const std::array<const char *, 7> count_units{"", "k", "M", "G", "T", "P", "E"};
-  if (value < 1000)
-    return std::to_string(value);
-  double scaled = static_cast<double>(value);
-  std::size_t unit = 0;
-  while (scaled >= 999.5 && unit + 1 < byte_units.size()) {
-    scaled /= base;
-    ++unit;
-  }
-  char buffer[32];
-  const char *suffix = bytes ? byte_units[unit] : count_units[unit];
-  if (scaled < 9.95)
-    std::snprintf(buffer, sizeof buffer, "%.1f%s", scaled, suffix);
-  else
-    std::snprintf(buffer, sizeof buffer, "%.0f%s", scaled, suffix);
-  return buffer;
 }
 
 namespace {

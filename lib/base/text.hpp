@@ -59,4 +59,7 @@ std::optional<std::vector<std::string>> split_command_line(std::string_view line
 // "i-2-10-VM" sorts after "i-2-9-VM": runs of digits compare as numbers.
 bool natural_less(const std::string &a, const std::string &b);
 
+// 2430 -> "2.4k", 249373 bytes -> "244K" (1024-based), under 1000 -> as is.
+std::string compact_count(std::uint64_t value, bool bytes);
+
 } // namespace vifwall

@@ -11,15 +11,10 @@
 
 #include "error.hpp"
 #include "exec.hpp"
+#include "file_util.hpp"
 #include "host.hpp"
 
 namespace vifwall {
-
-struct InputText {
-  std::string text;
-  std::string source;    // file path or command line, for error messages
-  std::string file_name; // the snapshot name it is saved under ("ip-s-link")
-};
 
 struct HostTexts {
   InputText vm_list;
@@ -44,9 +39,6 @@ extern const std::vector<std::string> kBridgeSnapshotNames;
 // bridges file (optional: ip's "master" is used without it).
 Result<HostTexts> read_snapshot_dir(const std::string &dir);
 
-// Reads a file, or stdin for "-".  At most 256 MiB.
-Result<std::string> read_input_file(const std::string &path);
-
 struct LiveOptions {
   std::string xe;  // path given with --xe; empty: PATH, then /opt/xensource/bin
   std::chrono::milliseconds timeout{10000};
@@ -58,10 +50,5 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options);
 
 // Locates xe: `explicit_path` if given, else PATH, then /opt/xensource/bin.
 Result<std::string> find_xe(const std::string &explicit_path);
-
-// Writes the texts into DIR under their snapshot names (atomically each:
-// temp file + rename), creating DIR if needed.
-Result<std::vector<std::string>> write_snapshot(const std::string &dir,
-                                                const std::vector<InputText> &texts);
 
 } // namespace vifwall

@@ -74,43 +74,6 @@ Result<HostInputs> parse_host_texts(const HostTexts &texts) {
   return inputs;
 }
 
-Result<std::string> read_input_file(const std::string &path) {
-  constexpr std::size_t kMaxInput = 256u << 20;
-  const bool is_stdin = path == "-";
-  const int fd = is_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(path, 0, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st;
-  if (!is_stdin && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return fail(path, 0, "is a directory, expected a file");
-  }
-  std::string data;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      const int saved = errno;
-      if (!is_stdin)
-        ::close(fd);
-      return fail(path, 0, std::string("cannot read: ") + std::strerror(saved));
-    }
-    if (n == 0)
-      break;
-    data.append(buffer, static_cast<std::size_t>(n));
-    if (data.size() > kMaxInput) {
-      if (!is_stdin)
-        ::close(fd);
-      return fail(path, 0, "larger than 256 MiB; refusing to read it");
-    }
-  }
-  if (!is_stdin)
-    ::close(fd);
-  return data;
-}
-
 namespace {
 
 bool file_exists(const std::string &path) {
@@ -258,20 +221,6 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
     texts.bridges = std::move(*bridges);
   }
   return texts;
-}
-
-Result<std::vector<std::string>> write_snapshot(const std::string &dir,
-                                                const std::vector<InputText> &texts) {
-  if (auto made = ensure_directory(dir); !made)
-    return tl::unexpected(made.error());
-  std::vector<std::string> written;
-  for (const auto &text : texts) {
-    const std::string path = dir + "/" + text.file_name;
-    if (auto ok = write_file_atomically(path, text.text); !ok)
-      return tl::unexpected(ok.error());
-    written.push_back(path);
-  }
-  return written;
 }
 
 } // namespace vifwall

@@ -38,7 +38,5 @@ std::string render_vif_table(const HostSelection &selection, const TableOptions 
 // {"vms": [...], "orphans": [...]}; the schema is documented in vif-of(8).
 std::string render_vif_json(const HostSelection &selection, bool pretty);
 
-// 2430 -> "2.4k", 249373 bytes -> "244K" (1024-based), under 1000 -> as is.
-std::string compact_count(std::uint64_t value, bool bytes);
 
 } // namespace vifwall

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "../fuzz/targets.hpp"
+#include "../../fuzz/targets.hpp"
 
 namespace fs = std::filesystem;
 using vifwall::fuzz::find_target;

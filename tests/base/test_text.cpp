@@ -65,3 +65,13 @@ TEST_CASE("split_command_line splits like a shell without expanding", "[text]") 
   CHECK_FALSE(split_command_line("open 'quote"));
   CHECK(split_command_line("   ")->empty());
 }
+
+TEST_CASE("compact_count shortens counters like ip -h", "[text]") {
+  CHECK(compact_count(0, true) == "0");
+  CHECK(compact_count(999, false) == "999");
+  CHECK(compact_count(2430, false) == "2.4k");
+  CHECK(compact_count(249373, true) == "244K");
+  CHECK(compact_count(13823, false) == "14k");
+  CHECK(compact_count(1427874321, true) == "1.3G");
+  CHECK(compact_count(18446744073709551615ULL, false) == "18E");
+}
