@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "protocols.hpp"
 #include "text.hpp"
 
 namespace vifwall {
@@ -421,22 +422,11 @@ std::string normalize_port_list(std::string_view s) {
   return join_on(parts, ',');
 }
 
-// IP protocol numbers the tools print by name (/etc/protocols names).
+// A protocol as iptables-save prints it: the name where it has one.
 std::string normalize_ip_protocol(std::string_view s, bool ipv6) {
-  static const std::map<std::uint64_t, std::string> names = {
-      {0, "all"},   {1, "icmp"},   {2, "igmp"},  {4, "ipencap"}, {6, "tcp"},
-      {17, "udp"},  {33, "dccp"},  {41, "ipv6"}, {47, "gre"},    {50, "esp"},
-      {51, "ah"},   {58, "ipv6-icmp"}, {132, "sctp"}, {136, "udplite"}};
-  std::string p = lower(s);
-  if (auto number = parse_u64(p)) {
-    auto it = names.find(*number);
-    if (it != names.end())
-      return it->second;
-    return std::to_string(*number);
-  }
-  if (p == "icmpv6" || (ipv6 && p == "icmp6"))
-    return "ipv6-icmp";
-  return p;
+  if (auto number = ip_protocol_number(s, ipv6))
+    return ip_protocol_name(*number);
+  return lower(s);
 }
 
 // The match module that `-p PROTO` loads implicitly for its options.
@@ -449,56 +439,16 @@ std::string protocol_match(const std::string &protocol) {
   return {};
 }
 
-struct NamedCode {
-  const char *name;
-  const char *code;
-};
-
-// libxt_icmp / libip6t_icmp6 type names -> the numbers iptables-save prints.
-const NamedCode icmp_types[] = {
-    {"echo-reply", "0"}, {"pong", "0"},
-    {"destination-unreachable", "3"}, {"network-unreachable", "3/0"},
-    {"host-unreachable", "3/1"}, {"protocol-unreachable", "3/2"},
-    {"port-unreachable", "3/3"}, {"fragmentation-needed", "3/4"},
-    {"source-route-failed", "3/5"}, {"network-unknown", "3/6"},
-    {"host-unknown", "3/7"}, {"network-prohibited", "3/9"},
-    {"host-prohibited", "3/10"}, {"tos-network-unreachable", "3/11"},
-    {"tos-host-unreachable", "3/12"}, {"communication-prohibited", "3/13"},
-    {"host-precedence-violation", "3/14"}, {"precedence-cutoff", "3/15"},
-    {"source-quench", "4"}, {"redirect", "5"}, {"network-redirect", "5/0"},
-    {"host-redirect", "5/1"}, {"tos-network-redirect", "5/2"},
-    {"tos-host-redirect", "5/3"}, {"echo-request", "8"}, {"ping", "8"},
-    {"router-advertisement", "9"}, {"router-solicitation", "10"},
-    {"time-exceeded", "11"}, {"ttl-exceeded", "11"},
-    {"ttl-zero-during-transit", "11/0"}, {"ttl-zero-during-reassembly", "11/1"},
-    {"parameter-problem", "12"}, {"ip-header-bad", "12/0"},
-    {"required-option-missing", "12/1"}, {"timestamp-request", "13"},
-    {"timestamp-reply", "14"}, {"address-mask-request", "17"},
-    {"address-mask-reply", "18"}};
-
-const NamedCode icmpv6_types[] = {
-    {"destination-unreachable", "1"}, {"no-route", "1/0"},
-    {"communication-prohibited", "1/1"}, {"beyond-scope", "1/2"},
-    {"address-unreachable", "1/3"}, {"port-unreachable", "1/4"},
-    {"failed-policy", "1/5"}, {"reject-route", "1/6"},
-    {"packet-too-big", "2"}, {"time-exceeded", "3"}, {"ttl-exceeded", "3"},
-    {"ttl-zero-during-transit", "3/0"}, {"ttl-zero-during-reassembly", "3/1"},
-    {"parameter-problem", "4"}, {"bad-header", "4/0"},
-    {"unknown-header-type", "4/1"}, {"unknown-option", "4/2"},
-    {"echo-request", "128"}, {"ping", "128"}, {"echo-reply", "129"},
-    {"pong", "129"}, {"router-solicitation", "133"},
-    {"router-advertisement", "134"}, {"neighbour-solicitation", "135"},
-    {"neighbor-solicitation", "135"}, {"neighbour-advertisement", "136"},
-    {"neighbor-advertisement", "136"}, {"redirect", "137"}};
-
-template <std::size_t N>
-std::string normalize_icmp_type(std::string_view s, const NamedCode (&table)[N]) {
-  const std::string name = lower(s);
-  for (const NamedCode &entry : table)
-    if (name == entry.name)
-      return entry.code;
-  // "8/0" stays (a code narrows the match); "8" stays; leading zeros go.
-  auto parts = split_on(name, '/');
+// An ICMP type as iptables-save prints it: "TYPE" or "TYPE/CODE".
+std::string normalize_icmp_type(std::string_view s, bool ipv6) {
+  if (auto type = icmp_type_code(s, ipv6)) {
+    if (type->first < 0)
+      return "any";
+    return type->second < 0 ? std::to_string(type->first)
+                            : std::to_string(type->first) + "/" + std::to_string(type->second);
+  }
+  // Not a type: kept, with leading zeros of its numbers dropped.
+  auto parts = split_on(lower(s), '/');
   for (auto &p : parts)
     if (auto n = parse_u64(p))
       p = std::to_string(*n);
@@ -904,10 +854,10 @@ void normalize_match(Match &m) {
         v = normalize_port_list(v);
     } else if (m.name == "icmp" && g.name == "--icmp-type") {
       for (auto &v : g.values)
-        v = normalize_icmp_type(v, icmp_types);
+        v = normalize_icmp_type(v, false);
     } else if (m.name == "icmp6" && g.name == "--icmpv6-type") {
       for (auto &v : g.values)
-        v = normalize_icmp_type(v, icmpv6_types);
+        v = normalize_icmp_type(v, true);
     } else if ((m.name == "state" && g.name == "--state") ||
                (m.name == "conntrack" && g.name == "--ctstate")) {
       for (auto &v : g.values)

@@ -6,9 +6,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "host_print.hpp"
 #include "json_writer.hpp"
 #include "model.hpp"
+#include "protocols.hpp"
 #include "sg_names.hpp"
 #include "text.hpp"
 
@@ -108,61 +108,6 @@ std::vector<VifUse> vif_uses(const Args &args) {
       out.push_back({value, in});
   }
   return out;
-}
-
-// ---- protocols and ICMP types as iptables-save may print them ---------------
-
-std::optional<int> protocol_number(const std::string &name) {
-  static const std::map<std::string, int> kNames = {
-      {"icmp", 1},    {"igmp", 2},     {"ipencap", 4}, {"tcp", 6},    {"udp", 17},
-      {"dccp", 33},   {"ipv6", 41},    {"gre", 47},    {"esp", 50},   {"ah", 51},
-      {"ipv6-icmp", 58}, {"icmpv6", 58}, {"ospf", 89}, {"ipip", 94},  {"pim", 103},
-      {"vrrp", 112},  {"l2tp", 115},   {"sctp", 132},  {"udplite", 136}};
-  auto found = kNames.find(to_lower(name));
-  if (found != kNames.end())
-    return found->second;
-  auto number = parse_u64(name);
-  if (number && *number <= 255)
-    return static_cast<int>(*number);
-  return std::nullopt;
-}
-
-// "8", "8/0", "any", "echo-request" -> {type, code} with -1 for any.
-std::optional<std::pair<int, int>> icmp_type(const std::string &text) {
-  static const std::map<std::string, std::pair<int, int>> kNames = {
-      {"any", {-1, -1}},
-      {"echo-reply", {0, -1}},
-      {"pong", {0, -1}},
-      {"destination-unreachable", {3, -1}},
-      {"network-unreachable", {3, 0}},
-      {"host-unreachable", {3, 1}},
-      {"protocol-unreachable", {3, 2}},
-      {"port-unreachable", {3, 3}},
-      {"fragmentation-needed", {3, 4}},
-      {"source-quench", {4, -1}},
-      {"redirect", {5, -1}},
-      {"echo-request", {8, -1}},
-      {"ping", {8, -1}},
-      {"router-advertisement", {9, -1}},
-      {"router-solicitation", {10, -1}},
-      {"time-exceeded", {11, -1}},
-      {"ttl-exceeded", {11, -1}},
-      {"parameter-problem", {12, -1}},
-      {"timestamp-request", {13, -1}},
-      {"timestamp-reply", {14, -1}},
-  };
-  if (auto found = kNames.find(to_lower(text)); found != kNames.end())
-    return found->second;
-  const auto slash = text.find('/');
-  auto type = parse_u64(text.substr(0, slash));
-  if (!type || *type > 255)
-    return std::nullopt;
-  if (slash == std::string::npos)
-    return std::make_pair(static_cast<int>(*type), -1);
-  auto code = parse_u64(text.substr(slash + 1));
-  if (!code || *code > 255)
-    return std::nullopt;
-  return std::make_pair(static_cast<int>(*type), static_cast<int>(*code));
 }
 
 // "22", "22:25", "22:", ":25" -> {start, end}.
@@ -297,7 +242,7 @@ ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> 
       sg.protocol = "all";
       if (dport || icmp)
         ok = false;
-    } else if (auto number = protocol_number(protocol)) {
+    } else if (auto number = ip_protocol_number(protocol)) {
       if (*number == 6 || *number == 17) {
         sg.protocol = *number == 6 ? "tcp" : "udp";
         sg.start = 0;
@@ -317,7 +262,7 @@ ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> 
         sg.start = -1;
         sg.end = -1;
         if (icmp) {
-          if (auto type = icmp_type(*icmp)) {
+          if (auto type = icmp_type_code(*icmp)) {
             sg.start = type->first;
             sg.end = type->second;
           } else {
