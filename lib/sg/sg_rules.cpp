@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "base64.hpp"
+#include "file_util.hpp"
 #include "text.hpp"
 #include "validate.hpp"
 
@@ -489,6 +490,22 @@ bool is_any_ipv4(const std::string &cidr) {
 
 bool is_ipv6_cidr(const std::string &cidr) {
   return cidr.find(':') != std::string::npos;
+}
+
+Result<std::vector<SgRule>> read_rules(const RulesSource &source) {
+  if (!source.file.empty()) {
+    auto text = read_input_file(source.file);
+    if (!text)
+      return tl::unexpected(text.error());
+    return parse_rules_file(*text, source.file == "-" ? "<stdin>" : source.file);
+  }
+  if (source.deflated) {
+    auto plain = decode_deflated(source.text, "--rules");
+    if (!plain)
+      return tl::unexpected(plain.error());
+    return parse_rule_string(*plain, "--rules");
+  }
+  return parse_rule_string(source.text, "--rules");
 }
 
 } // namespace vifwall

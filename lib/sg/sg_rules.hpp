@@ -89,6 +89,16 @@ std::string format_rule_string(const std::vector<SgRule> &rules);
 Result<std::vector<SgRule>> parse_rules_file(std::string_view text,
                                              const std::string &source);
 
+// Where a tool's rules come from: a rules file (or "-" for stdin) when
+// `file` is set, else CloudStack's rule string, base64 of zlib when
+// `deflated` (its "deflated" flag).  Errors name "--rules" or the file.
+struct RulesSource {
+  std::string file;
+  std::string text;
+  bool deflated = false;
+};
+Result<std::vector<SgRule>> read_rules(const RulesSource &source);
+
 // One rule without its direction, for listings:
 //   "tcp 8080-8090 from 192.168.7.0/24, 10.1.0.0/16", "icmp type 8 code any
 //   from 0.0.0.0/0", "all to 0.0.0.0/0".  A rule with no CIDRs (CloudStack

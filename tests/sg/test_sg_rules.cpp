@@ -325,3 +325,26 @@ TEST_CASE("parse_secondary_ips takes 0; alone as none, and rejects 0; followed b
     CHECK(parsed.error().source == "--sec-ips");
   }
 }
+
+TEST_CASE("read_rules takes a rules file, a plain or a deflated rule string", "[sgrules]") {
+  const std::string plain = read_data("sg/rule-string-full.txt");
+  auto from_string = read_rules({"", plain, false});
+  REQUIRE(from_string);
+  CHECK(!from_string->empty());
+
+  auto from_deflated = read_rules({"", read_data("sg/rule-string-full.deflated.b64"), true});
+  REQUIRE(from_deflated);
+  CHECK(*from_deflated == *from_string);
+
+  const std::string file = std::string(VIFWALL_TEST_DATA) + "/sg/rules.txt";
+  auto from_file = read_rules({file, "ignored when a file is given", false});
+  REQUIRE(from_file);
+  CHECK(*from_file == parse_rules_file(read_data("sg/rules.txt"), file).value());
+
+  auto missing = read_rules({"/nonexistent/rules.txt", "", false});
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().str(), Catch::Contains("/nonexistent/rules.txt"));
+  auto bad = read_rules({"", "not base64 at all!", true});
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().str(), Catch::Contains("--rules"));
+}

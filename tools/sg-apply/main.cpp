@@ -75,22 +75,6 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   return c;
 }
 
-Result<std::vector<SgRule>> read_rules(const VmArgs &a) {
-  if (!a.rules_file.empty()) {
-    auto text = read_input_file(a.rules_file);
-    if (!text)
-      return tl::unexpected(text.error());
-    return parse_rules_file(*text, a.rules_file == "-" ? "<stdin>" : a.rules_file);
-  }
-  if (a.deflated) {
-    auto plain = decode_deflated(a.rules, "--rules");
-    if (!plain)
-      return tl::unexpected(plain.error());
-    return parse_rule_string(*plain, "--rules");
-  }
-  return parse_rule_string(a.rules, "--rules");
-}
-
 // The job of whichever VM subcommand was parsed; nullopt if none was.
 std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, const VmArgs &a) {
   if (c.def->parsed())
@@ -100,7 +84,7 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
   if (c.rules->parsed()) {
     if (a.rules_file.empty() && c.rule_string->count() == 0)
       return Result<VmJob>(fail("rules: give --rules STRING or --rules-file FILE"));
-    auto rules = read_rules(a);
+    auto rules = read_rules({a.rules_file, a.rules, a.deflated});
     if (!rules)
       return Result<VmJob>(tl::unexpected(rules.error()));
     return applier.prepare_rules({a.vm, a.vm_id, a.ip, a.mac, a.sig, a.seq, *rules,

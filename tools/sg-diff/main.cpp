@@ -87,26 +87,10 @@ Result<std::optional<RunningHost>> read_running(const Options &o, CommandRunner 
   return std::optional<RunningHost>(running_from_host_map(join_host(std::move(*inputs))));
 }
 
-Result<std::vector<SgRule>> read_rules(const Options &o) {
-  if (!o.rules_file.empty()) {
-    auto text = read_input_file(o.rules_file);
-    if (!text)
-      return tl::unexpected(text.error());
-    return parse_rules_file(*text, o.rules_file == "-" ? "<stdin>" : o.rules_file);
-  }
-  if (o.deflated) {
-    auto plain = decode_deflated(o.rules, "--rules");
-    if (!plain)
-      return tl::unexpected(plain.error());
-    return parse_rule_string(*plain, "--rules");
-  }
-  return parse_rule_string(o.rules, "--rules");
-}
-
 Result<DesiredFirewall> read_desired(const Options &o, bool rules_given, CommandRunner &runner,
                                      const std::optional<RunningHost> &running) {
   if (rules_given) {
-    auto rules = read_rules(o);
+    auto rules = read_rules({o.rules_file, o.rules, o.deflated});
     if (!rules)
       return tl::unexpected(rules.error());
     const std::string &vm = o.vms.front();
