@@ -23,30 +23,7 @@ namespace bp = boost::process;
 
 namespace vifwall {
 
-std::string describe(const std::vector<std::string> &argv) {
-  std::string out;
-  for (const auto &word : argv) {
-    if (!out.empty())
-      out.push_back(' ');
-    const bool plain =
-        !word.empty() &&
-        word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789-_./:=,+@%") == std::string::npos;
-    if (plain) {
-      out += word;
-    } else {
-      out.push_back('\'');
-      for (char c : word) {
-        if (c == '\'')
-          out += "'\\''";
-        else
-          out.push_back(c);
-      }
-      out.push_back('\'');
-    }
-  }
-  return out;
-}
+std::string describe(const std::vector<std::string> &argv) { return join_shell_words(argv); }
 
 static bool is_executable_file(const std::string &path) {
   struct stat st;

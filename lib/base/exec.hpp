@@ -36,8 +36,8 @@ struct CommandOutput {
   bool ok() const { return signal == 0 && !timed_out && exit_code == 0; }
 };
 
-// "iptables-restore --noflush" for messages: argv joined, each word quoted
-// only when it needs it.
+// "iptables-restore --noflush" for messages: argv joined by
+// join_shell_words (text.hpp), each word quoted only when it needs it.
 std::string describe(const std::vector<std::string> &argv);
 
 class CommandRunner {

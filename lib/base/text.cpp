@@ -200,6 +200,34 @@ std::string quote_for_error(std::string_view s, std::size_t max) {
   return out;
 }
 
+std::string shell_quote(std::string_view word) {
+  const bool plain =
+      !word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                             "0123456789-_./:=,+@%") == std::string_view::npos;
+  if (plain)
+    return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string join_shell_words(const std::vector<std::string> &words) {
+  std::string out;
+  for (const auto &word : words) {
+    if (!out.empty())
+      out.push_back(' ');
+    out += shell_quote(word);
+  }
+  return out;
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (char &c : out)

@@ -48,6 +48,15 @@ std::optional<std::string> normalize_mac(std::string_view s);
 // characters made visible, in double quotes.
 std::string quote_for_error(std::string_view s, std::size_t max = 60);
 
+// A word as a POSIX shell reads it back, for messages a user may paste into
+// one: as it is when it is only letters, digits and `-_./:=,+@%`, else in
+// single quotes (a `'` inside as `'\''`; the empty word as `''`).  Not the
+// quoting of iptables-restore input, which knows only `"` (join_rule_words).
+std::string shell_quote(std::string_view word);
+// Words joined by spaces, each through shell_quote:
+// {"xe", "vm-list", "name-label=a b"} -> "xe vm-list 'name-label=a b'".
+std::string join_shell_words(const std::vector<std::string> &words);
+
 std::string to_lower(std::string_view s);
 
 // Splits a command line the way a POSIX shell splits words, without any

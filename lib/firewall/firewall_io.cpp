@@ -19,16 +19,6 @@ Result<std::string> FirewallIo::run_text(std::vector<std::string> argv, const st
   return std::move(output->out);
 }
 
-namespace {
-FwTable filter_table_of(const FwDump &dump) {
-  if (const auto *table = dump.table("filter"))
-    return *table;
-  FwTable empty;
-  empty.name = "filter";
-  return empty;
-}
-} // namespace
-
 Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
   if (with_arptables && !tools_.arptables)
     return fail("no arptables with a FORWARD chain here (arptables-nft has none); "

@@ -26,14 +26,6 @@ std::vector<InputText> FirewallTexts::present() const {
 
 namespace {
 
-FwTable filter_of(const FwDump &dump) {
-  if (const FwTable *table = dump.table("filter"))
-    return *table;
-  FwTable empty;
-  empty.name = "filter";
-  return empty;
-}
-
 // The first line that is neither blank nor a `#` comment.
 std::string_view first_content_line(const std::string &text) {
   for (const auto &line : split_lines(text)) {
@@ -80,7 +72,7 @@ Result<FwDump> arptables_dump(const std::string &raw, const std::string &source)
 Result<FwTable> filter_table(const Result<FwDump> &dump) {
   if (!dump)
     return tl::unexpected(dump.error());
-  return filter_of(*dump);
+  return filter_table_of(*dump);
 }
 
 } // namespace
@@ -124,7 +116,7 @@ Result<FirewallSnapshot> parse_firewall_texts(const FirewallTexts &texts) {
     auto dump = table.parse(table.input->text, table.input->source);
     if (!dump)
       return tl::unexpected(dump.error());
-    table.into = filter_of(*dump);
+    table.into = filter_table_of(*dump);
     // "# Warning: iptables-legacy tables present": rules in the other
     // backend are invisible to this dump, which the user must know.
     add_dump_warnings(snapshot.warnings, table.input->file_name, dump->warnings);

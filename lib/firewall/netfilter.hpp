@@ -83,6 +83,10 @@ struct FwDump {
   bool operator==(const FwDump &) const = default;
 };
 
+// The dump's "filter" table, or an empty one named "filter" when the dump
+// has none (iptables-nft-save prints nothing for a host without rules).
+FwTable filter_table_of(const FwDump &dump);
+
 // Whether a dump's generator banner names the nf_tables backend
 // ("(nf_tables)", or the "xtables-save" of iptables-nft 1.8.0-1.8.2).
 bool is_nf_tables(const FwDump &dump);

@@ -1,6 +1,6 @@
 // IP protocol names and ICMP/ICMPv6 type names, as iptables, ip6tables,
 // ebtables and /etc/protocols spell them.  The one table of each: the
-// canonical rule forms (netfilter.cpp) and the readable rules of sg-show
+// canonical rule forms (canonical_values.cpp) and the readable rules of sg-show
 // (sg_view) both read them, so "89" and "ospf" mean the same to both.
 #pragma once
 

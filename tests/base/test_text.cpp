@@ -75,3 +75,14 @@ TEST_CASE("compact_count shortens counters like ip -h", "[text]") {
   CHECK(compact_count(1427874321, true) == "1.3G");
   CHECK(compact_count(18446744073709551615ULL, false) == "18E");
 }
+
+TEST_CASE("shell_quote quotes only words a shell would split or expand", "[text]") {
+  CHECK(shell_quote("iptables-restore") == "iptables-restore");
+  CHECK(shell_quote("name-label=a,b/c:d@e%f+g.h_i") == "name-label=a,b/c:d@e%f+g.h_i");
+  CHECK(shell_quote("") == "''");
+  CHECK(shell_quote("a b") == "'a b'");
+  CHECK(shell_quote("$HOME") == "'$HOME'");
+  CHECK(shell_quote("it's") == "'it'\\''s'");
+  CHECK(join_shell_words({"xe", "vm-list", "name-label=a b"}) == "xe vm-list 'name-label=a b'");
+  CHECK(join_shell_words({}).empty());
+}

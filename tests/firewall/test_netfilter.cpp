@@ -248,6 +248,30 @@ TEST_CASE("canonical arptables rules", "[netfilter][canonical]") {
   CHECK(arpt("-j ACCEPT -i vif7.0") != arpt("-j ACCEPT -o vif7.0"));
 }
 
+TEST_CASE("canonical forms read protocols and ICMP types by number or by name",
+          "[netfilter][canonical]") {
+  CHECK(ipt("-p 89 -j ACCEPT") == ipt("-p ospf -j ACCEPT"));
+  CHECK(ipt("-p OSPF -j ACCEPT") == "-p ospf -j ACCEPT");
+  CHECK(ipt("-p icmp --icmp-type 8 -j ACCEPT") ==
+        ipt("-p icmp -m icmp --icmp-type echo-request -j ACCEPT"));
+  CHECK(ipt("-p 1 --icmp-type ping -j ACCEPT") == "-p icmp -m icmp --icmp-type 8 -j ACCEPT");
+  CHECK(ipt("-p icmp --icmp-type 3/3 -j DROP") ==
+        ipt("-p icmp --icmp-type port-unreachable -j DROP"));
+  CHECK(ip6t("-p 58 --icmpv6-type 128 -j ACCEPT") ==
+        ip6t("-p icmpv6 -m icmp6 --icmpv6-type echo-request -j ACCEPT"));
+  CHECK(ebt("-p IPv4 --ip-proto 89 -j ACCEPT") == ebt("-p IPv4 --ip-proto ospf -j ACCEPT"));
+  CHECK(ipt("-p 89 -j ACCEPT") != ipt("-p 88 -j ACCEPT"));
+  CHECK(ipt("-p icmp --icmp-type 8 -j ACCEPT") != ipt("-p icmp --icmp-type 0 -j ACCEPT"));
+}
+
+TEST_CASE("filter_table_of gives the filter table, or an empty one", "[netfilter]") {
+  FwDump dump;
+  CHECK(filter_table_of(dump) == FwTable{"filter", {}, {}, 0});
+  dump.tables.push_back(FwTable{"nat", {}, {}, 1});
+  dump.tables.push_back(FwTable{"filter", {FwChain{"FORWARD", "DROP", std::nullopt, std::nullopt, 3}}, {}, 2});
+  CHECK(filter_table_of(dump) == dump.tables[1]);
+}
+
 TEST_CASE("canonical_rule ignores chain, counters and line", "[netfilter][canonical]") {
   FwRule a{"i-2-9-def", words("-p udp -m udp --dport 53 -j RETURN"), RuleCounters{1, 84}, 3};
   FwRule b{"other", words("-p udp --dport 53 -j RETURN"), std::nullopt, 9};
