@@ -130,37 +130,19 @@ bool targets_global_chain(const FwRule &rule) {
   return recognized && recognized->kind == ChainKind::global;
 }
 
-} // namespace
+// Rules compared by meaning, in one family.
+struct Canon {
+  Family family;
+  std::string operator()(const std::vector<std::string> &args) const {
+    return canonical_args(family, args);
+  }
+};
 
-bool TableEdit::empty() const {
-  return create_chains.empty() && replace_chains.empty() && new_chains.empty() &&
-         deletions.empty() && destroy_chains.empty() && insertions.empty();
-}
-
-std::string TableEdit::summary() const {
-  std::size_t added = insertions.size();
-  for (const auto &chain : replace_chains)
-    added += chain.rules.size();
-  for (const auto &chain : new_chains)
-    added += chain.rules.size();
-  std::string out = "+" + std::to_string(added) + " -" + std::to_string(deletions.size()) + " rules";
-  if (!new_chains.empty() || !create_chains.empty())
-    out += ", " + std::to_string(new_chains.size() + create_chains.size()) + " chains created";
-  if (!replace_chains.empty())
-    out += ", " + std::to_string(replace_chains.size()) + " chains rewritten";
-  if (!destroy_chains.empty())
-    out += ", " + std::to_string(destroy_chains.size()) + " chains destroyed";
-  return out;
-}
-
-TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
-                     const std::set<std::string> &owned, const IsOurs &is_ours) {
-  TableEdit edit;
-  edit.family = family;
-  EditableTable table = editable(live, family);
-  auto canon = [&](const std::vector<std::string> &args) { return canonical_args(family, args); };
-
-  // 1. Chains we own, by content.
+// diff_table, step 1: the chains we own, by content.  Missing ones are new,
+// differing ones replaced (in `table` too).  Returns the planned ones' names.
+std::set<std::string> diff_owned_chains(const TablePlan &plan, const Canon &canon,
+                                        EditableTable &table, TableEdit &edit) {
+  const Family family = canon.family;
   std::set<std::string> planned_owned;
   for (const auto &wanted : plan.owned_chains) {
     planned_owned.insert(wanted.name);
@@ -186,8 +168,14 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
       current->rules = std::move(rules);
     }
   }
+  return planned_owned;
+}
 
-  // 2. Shared chains the plan needs.
+// Step 2: the shared chains the plan needs, created when missing (built-in
+// ones only in `table`: they exist in the kernel).  Returns every shared
+// chain the plan names.
+std::set<std::string> add_shared_chains(const TablePlan &plan, Family family, EditableTable &table,
+                                        TableEdit &edit) {
   std::set<std::string> shared(plan.shared_chains.begin(), plan.shared_chains.end());
   for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
     for (const auto &rule : *list)
@@ -200,11 +188,16 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
   for (const auto &name : shared)
     if (!table.find(name) && is_builtin(name))
       table.add(ChainRules{FwChain{name, "ACCEPT"}, {}});
+  return shared;
+}
 
-  // 3. Our rules in chains we do not own: keep the planned ones (each planned
-  //    rule matches one live rule), delete the rest.  Only rules that are
-  //    ours or in a chain with rules to remove are canonicalised: the other
-  //    VMs' chains hold most of a host's rules.
+// Step 3: our rules in chains we do not own: keep the planned ones (each
+// planned rule matches one live rule), delete the rest.  Only rules that are
+// ours or in a chain with rules to remove are canonicalised: the other VMs'
+// chains hold most of a host's rules.
+void delete_stale_rules(const TablePlan &plan, const Canon &canon, const std::set<std::string> &owned,
+                        const std::set<std::string> &planned_owned, const IsOurs &is_ours,
+                        EditableTable &table, TableEdit &edit) {
   std::map<std::string, std::multiset<std::string>> planned_in;
   for (const auto *list : {&plan.jumps_first, &plan.jumps_last})
     for (const auto &rule : *list)
@@ -242,8 +235,13 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
     }
     chain.rules = std::move(kept);
   });
+}
 
-  // 4. Destroy our chains the plan no longer has.
+// Step 4: destroy our chains the plan no longer has.
+void destroy_unplanned_chains(const std::set<std::string> &owned,
+                              const std::set<std::string> &planned_owned,
+                              const std::set<std::string> &shared, EditableTable &table,
+                              TableEdit &edit) {
   for (const auto &name : owned) {
     if (planned_owned.count(name) || shared.count(name))
       continue;
@@ -252,12 +250,79 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
       table.remove(name);
     }
   }
+}
 
-  // 5. Insert planned rules that are missing, next to their planned
-  //    neighbours, after the host-wide anchors.  A planned rule matches the
-  //    first live rule with its canonical form not matched yet; inserted
-  //    rules never match, so matching runs on the live rules alone (each
-  //    canonicalised once: BRIDGE-FIREWALL holds a jump per VIF of the host).
+// `rules` with each of `inserted` (the index of the live rule it goes before,
+// the rule; in order) put in its place.
+void merge_inserted(std::vector<FwRule> &rules, std::vector<std::pair<std::size_t, FwRule>> &inserted) {
+  std::vector<FwRule> merged;
+  merged.reserve(rules.size() + inserted.size());
+  auto next = inserted.begin();
+  for (std::size_t i = 0; i <= rules.size(); ++i) {
+    for (; next != inserted.end() && next->first == i; ++next)
+      merged.push_back(std::move(next->second));
+    if (i < rules.size())
+      merged.push_back(std::move(rules[i]));
+  }
+  rules = std::move(merged);
+}
+
+// Step 5, in one shared chain: the planned rules `first` (at the top, after
+// the host-wide anchors) and `last` (at the end) that are missing.  A
+// planned rule matches the first live rule with its canonical form not
+// matched yet; inserted rules never match, so matching runs on the live
+// rules alone (each canonicalised once: BRIDGE-FIREWALL holds a jump per VIF
+// of the host).
+void insert_missing_in_chain(const std::string &name, const std::vector<const RuleSpec *> &first,
+                             const std::vector<const RuleSpec *> &last, const Canon &canon,
+                             ChainRules &chain, TableEdit &edit) {
+  // Live rules by canonical form, in order; each match takes the lowest.
+  // Equal canonical forms have equal targets: only rules jumping where a
+  // planned rule jumps can match.
+  std::set<std::string, std::less<>> planned_targets;
+  for (const auto *list : {&first, &last})
+    for (const auto *rule : *list)
+      planned_targets.insert(make_rule(name, rule->args).target());
+  std::unordered_map<std::string, std::deque<std::size_t>> live_by_key;
+  for (std::size_t i = 0; i < chain.rules.size(); ++i)
+    if (planned_targets.count(chain.rules[i].target_name()))
+      live_by_key[canon(chain.rules[i].args)].push_back(i);
+  auto take_match = [&](const RuleSpec &rule) -> std::optional<std::size_t> {
+    const auto it = live_by_key.find(canon(rule.args));
+    if (it == live_by_key.end() || it->second.empty())
+      return std::nullopt;
+    const std::size_t index = it->second.front();
+    it->second.pop_front();
+    return index;
+  };
+  // The rules to insert, each with the index of the live rule it goes
+  // before (the chain's size: at the end), in order.
+  std::vector<std::pair<std::size_t, FwRule>> inserted;
+  std::size_t live_cursor = 0; // live rules before the insertion point
+  while (live_cursor < chain.rules.size() && targets_global_chain(chain.rules[live_cursor]))
+    ++live_cursor;
+  for (const auto *rule : first) {
+    if (const auto found = take_match(*rule)) {
+      live_cursor = std::max(live_cursor, *found + 1);
+      continue;
+    }
+    // Inserted rules all sit at or before the insertion point.
+    edit.insertions.push_back(RuleInsertion{name, rule->args, live_cursor + inserted.size() + 1});
+    inserted.emplace_back(live_cursor, make_rule(name, rule->args));
+  }
+  for (const auto *rule : last) {
+    if (take_match(*rule))
+      continue;
+    edit.insertions.push_back(RuleInsertion{name, rule->args, 0});
+    inserted.emplace_back(chain.rules.size(), make_rule(name, rule->args));
+  }
+  merge_inserted(chain.rules, inserted);
+}
+
+// Step 5: insert planned rules that are missing, next to their planned
+// neighbours, after the host-wide anchors.
+void insert_missing_rules(const TablePlan &plan, const Canon &canon, const std::set<std::string> &shared,
+                          EditableTable &table, TableEdit &edit) {
   std::map<std::string, std::vector<const RuleSpec *>> first_of, last_of;
   for (const auto &rule : plan.jumps_first)
     first_of[rule.chain].push_back(&rule);
@@ -271,58 +336,44 @@ TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
     const auto &last = last_of[name];
     if (first.empty() && last.empty())
       continue;
-    // Live rules by canonical form, in order; each match takes the lowest.
-    // Equal canonical forms have equal targets: only rules jumping where a
-    // planned rule jumps can match.
-    std::set<std::string, std::less<>> planned_targets;
-    for (const auto *list : {&first, &last})
-      for (const auto *rule : *list)
-        planned_targets.insert(make_rule(name, rule->args).target());
-    std::unordered_map<std::string, std::deque<std::size_t>> live_by_key;
-    for (std::size_t i = 0; i < chain->rules.size(); ++i)
-      if (planned_targets.count(chain->rules[i].target_name()))
-        live_by_key[canon(chain->rules[i].args)].push_back(i);
-    auto take_match = [&](const RuleSpec &rule) -> std::optional<std::size_t> {
-      const auto it = live_by_key.find(canon(rule.args));
-      if (it == live_by_key.end() || it->second.empty())
-        return std::nullopt;
-      const std::size_t index = it->second.front();
-      it->second.pop_front();
-      return index;
-    };
-    // The rules to insert, each with the index of the live rule it goes
-    // before (the chain's size: at the end), in order.
-    std::vector<std::pair<std::size_t, FwRule>> inserted;
-    std::size_t live_cursor = 0; // live rules before the insertion point
-    while (live_cursor < chain->rules.size() && targets_global_chain(chain->rules[live_cursor]))
-      ++live_cursor;
-    for (const auto *rule : first) {
-      if (const auto found = take_match(*rule)) {
-        live_cursor = std::max(live_cursor, *found + 1);
-        continue;
-      }
-      // Inserted rules all sit at or before the insertion point.
-      edit.insertions.push_back(RuleInsertion{name, rule->args, live_cursor + inserted.size() + 1});
-      inserted.emplace_back(live_cursor, make_rule(name, rule->args));
-    }
-    for (const auto *rule : last) {
-      if (take_match(*rule))
-        continue;
-      edit.insertions.push_back(RuleInsertion{name, rule->args, 0});
-      inserted.emplace_back(chain->rules.size(), make_rule(name, rule->args));
-    }
-    std::vector<FwRule> merged;
-    merged.reserve(chain->rules.size() + inserted.size());
-    auto next = inserted.begin();
-    for (std::size_t i = 0; i <= chain->rules.size(); ++i) {
-      for (; next != inserted.end() && next->first == i; ++next)
-        merged.push_back(std::move(next->second));
-      if (i < chain->rules.size())
-        merged.push_back(std::move(chain->rules[i]));
-    }
-    chain->rules = std::move(merged);
+    insert_missing_in_chain(name, first, last, canon, *chain, edit);
   }
+}
 
+} // namespace
+
+bool TableEdit::empty() const {
+  return create_chains.empty() && replace_chains.empty() && new_chains.empty() &&
+         deletions.empty() && destroy_chains.empty() && insertions.empty();
+}
+
+std::string TableEdit::summary() const {
+  std::size_t added = insertions.size();
+  for (const auto &chain : replace_chains)
+    added += chain.rules.size();
+  for (const auto &chain : new_chains)
+    added += chain.rules.size();
+  std::string out = "+" + std::to_string(added) + " -" + std::to_string(deletions.size()) + " rules";
+  if (!new_chains.empty() || !create_chains.empty())
+    out += ", " + std::to_string(new_chains.size() + create_chains.size()) + " chains created";
+  if (!replace_chains.empty())
+    out += ", " + std::to_string(replace_chains.size()) + " chains rewritten";
+  if (!destroy_chains.empty())
+    out += ", " + std::to_string(destroy_chains.size()) + " chains destroyed";
+  return out;
+}
+
+TableEdit diff_table(Family family, const TablePlan &plan, const FwTable *live,
+                     const std::set<std::string> &owned, const IsOurs &is_ours) {
+  TableEdit edit;
+  edit.family = family;
+  EditableTable table = editable(live, family);
+  const Canon canon{family};
+  const std::set<std::string> planned_owned = diff_owned_chains(plan, canon, table, edit);
+  const std::set<std::string> shared = add_shared_chains(plan, family, table, edit);
+  delete_stale_rules(plan, canon, owned, planned_owned, is_ours, table, edit);
+  destroy_unplanned_chains(owned, planned_owned, shared, table, edit);
+  insert_missing_rules(plan, canon, shared, table, edit);
   edit.result = to_table(std::move(table));
   return edit;
 }

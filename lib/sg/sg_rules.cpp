@@ -162,6 +162,154 @@ std::string join_cidrs(const std::vector<std::string> &cidrs) {
   return out;
 }
 
+// One line of a rules file, split into words, for parse_rules_file.
+struct RuleLine {
+  const std::vector<std::string_view> &words;
+  const std::string &source;
+  std::size_t number;
+
+  // Word i in lower case ("" past the end).
+  std::string word(std::size_t i) const {
+    return i < words.size() ? to_lower(words[i]) : std::string();
+  }
+  // Word i as an error message shows it.
+  std::string got(std::size_t i) const {
+    return i < words.size() ? quote_for_error(words[i])
+                            : std::string("end of line");
+  }
+  tl::unexpected<Error> error(const std::string &message) const {
+    return fail(source, number, message);
+  }
+};
+
+// tcp/udp: an optional port or range at word i.  Returns the next word.
+Result<std::size_t> parse_line_ports(const RuleLine &line, std::size_t i,
+                                     const std::string &keyword,
+                                     SgRule &rule) {
+  rule.start = 0;
+  rule.end = 65535;
+  if (i < line.words.size() && line.word(i) != keyword) {
+    const std::string_view ports = line.words[i];
+    const std::size_t dash = ports.find_first_of("-:");
+    auto first = validate_port(ports.substr(0, dash));
+    auto last = dash == std::string_view::npos
+                    ? first
+                    : validate_port(ports.substr(dash + 1));
+    if (!first || !last)
+      return line.error("expected a port 0-65535 or a range like 8080-8090, "
+                        "got " + line.got(i));
+    rule.start = *first;
+    rule.end = *last;
+    ++i;
+  }
+  return i;
+}
+
+// icmp: an optional "type T [code C]" at word i.  Returns the next word.
+Result<std::size_t> parse_line_icmp(const RuleLine &line, std::size_t i,
+                                    SgRule &rule) {
+  const auto &words = line.words;
+  rule.start = rule.end = -1;
+  auto icmp_value = [&](std::size_t at, const char *what) -> Result<int> {
+    if (line.word(at) == "any")
+      return -1;
+    auto value = at < words.size() && !starts_with(words[at], "-")
+                     ? parse_bound(words[at])
+                     : std::nullopt;
+    if (!value || *value > 255)
+      return tl::unexpected(Error{
+          line.source, line.number,
+          std::string("expected an ICMP ") + what +
+              " 0-255 or \"any\", got " + line.got(at)});
+    return *value;
+  };
+  if (line.word(i) == "type") {
+    auto type = icmp_value(i + 1, "type");
+    if (!type)
+      return tl::unexpected(type.error());
+    rule.start = *type;
+    i += 2;
+    if (line.word(i) == "code") {
+      auto code = icmp_value(i + 1, "code");
+      if (!code)
+        return tl::unexpected(code.error());
+      rule.end = *code;
+      i += 2;
+    }
+  }
+  return i;
+}
+
+// The CIDRs after the keyword (from word i on), blank- or comma-separated.
+Result<void> parse_line_cidrs(const RuleLine &line, std::size_t i,
+                              const std::string &keyword, SgRule &rule) {
+  std::string list;
+  for (; i < line.words.size(); ++i) {
+    list += ' ';
+    list += line.words[i];
+  }
+  for (char &c : list)
+    if (c == ',')
+      c = ' ';
+  for (std::string_view cidr : split_blanks(list)) {
+    auto valid = validate_cidr(cidr);
+    if (!valid)
+      return line.error(valid.error().message);
+    if (rule.cidrs.size() == kMaxCidrsPerRule)
+      return line.error("expected at most " + std::to_string(kMaxCidrsPerRule) +
+                        " CIDRs");
+    rule.cidrs.push_back(*valid);
+  }
+  if (rule.cidrs.empty())
+    return line.error("expected at least one CIDR after \"" + keyword + "\"");
+  return {};
+}
+
+// "ingress tcp 22 from 10.0.0.0/8" into `rule`.
+Result<void> parse_rule_line(const RuleLine &line, SgRule &rule) {
+  const std::string direction = line.word(0);
+  if (direction == "ingress")
+    rule.direction = Direction::ingress;
+  else if (direction == "egress")
+    rule.direction = Direction::egress;
+  else
+    return line.error("expected \"ingress\" or \"egress\", got " + line.got(0));
+  const std::string keyword =
+      rule.direction == Direction::ingress ? "from" : "to";
+
+  if (line.words.size() < 2)
+    return line.error("expected a protocol (tcp, udp, icmp, all or a number), "
+                      "got end of line");
+  auto protocol = validate_protocol(line.words[1]);
+  if (!protocol)
+    return line.error(protocol.error().message);
+  rule.protocol = *protocol;
+
+  std::size_t i = 2;
+  if (has_ports(rule.protocol)) {
+    auto next = parse_line_ports(line, i, keyword, rule);
+    if (!next)
+      return tl::unexpected(next.error());
+    i = *next;
+  } else if (rule.protocol == "icmp") {
+    auto next = parse_line_icmp(line, i, rule);
+    if (!next)
+      return tl::unexpected(next.error());
+    i = *next;
+  } else {
+    rule.start = rule.end = 0;
+  }
+  if (auto problem = normalize_ports(rule))
+    return line.error(*problem);
+
+  if (line.word(i) != keyword)
+    return line.error("expected \"" + keyword + "\" and the " +
+                      (rule.direction == Direction::ingress ? "sources"
+                                                            : "destinations") +
+                      " of the " + direction + " rule, got " + line.got(i));
+  return parse_line_cidrs(line, i + 1, keyword, rule);
+}
+
 } // namespace
 
 const char *to_string(Direction direction) {
@@ -309,116 +457,13 @@ Result<std::vector<SgRule>> parse_rules_file(std::string_view raw,
     const auto words = split_blanks(content);
     if (words.empty())
       continue;
-    auto error = [&](const std::string &message) {
-      return fail(source, line.number, message);
-    };
     if (rules.size() == kMaxRules)
-      return error("expected at most " + std::to_string(kMaxRules) + " rules");
-    auto word = [&](std::size_t i) {
-      return i < words.size() ? to_lower(words[i]) : std::string();
-    };
-    auto got = [&](std::size_t i) {
-      return i < words.size() ? quote_for_error(words[i])
-                              : std::string("end of line");
-    };
-
+      return fail(source, line.number,
+                  "expected at most " + std::to_string(kMaxRules) + " rules");
+    const RuleLine rule_line{words, source, line.number};
     SgRule rule;
-    const std::string direction = word(0);
-    if (direction == "ingress")
-      rule.direction = Direction::ingress;
-    else if (direction == "egress")
-      rule.direction = Direction::egress;
-    else
-      return error("expected \"ingress\" or \"egress\", got " + got(0));
-    const std::string keyword =
-        rule.direction == Direction::ingress ? "from" : "to";
-
-    if (words.size() < 2)
-      return error("expected a protocol (tcp, udp, icmp, all or a number), "
-                   "got end of line");
-    auto protocol = validate_protocol(words[1]);
-    if (!protocol)
-      return error(protocol.error().message);
-    rule.protocol = *protocol;
-
-    std::size_t i = 2;
-    if (has_ports(rule.protocol)) {
-      rule.start = 0;
-      rule.end = 65535;
-      if (i < words.size() && word(i) != keyword) {
-        const std::string_view ports = words[i];
-        const std::size_t dash = ports.find_first_of("-:");
-        auto first = validate_port(ports.substr(0, dash));
-        auto last = dash == std::string_view::npos
-                        ? first
-                        : validate_port(ports.substr(dash + 1));
-        if (!first || !last)
-          return error("expected a port 0-65535 or a range like 8080-8090, "
-                       "got " + got(i));
-        rule.start = *first;
-        rule.end = *last;
-        ++i;
-      }
-    } else if (rule.protocol == "icmp") {
-      rule.start = rule.end = -1;
-      auto icmp_value = [&](std::size_t at, const char *what) -> Result<int> {
-        if (word(at) == "any")
-          return -1;
-        auto value = at < words.size() && !starts_with(words[at], "-")
-                         ? parse_bound(words[at])
-                         : std::nullopt;
-        if (!value || *value > 255)
-          return tl::unexpected(Error{
-              source, line.number,
-              std::string("expected an ICMP ") + what +
-                  " 0-255 or \"any\", got " + got(at)});
-        return *value;
-      };
-      if (word(i) == "type") {
-        auto type = icmp_value(i + 1, "type");
-        if (!type)
-          return tl::unexpected(type.error());
-        rule.start = *type;
-        i += 2;
-        if (word(i) == "code") {
-          auto code = icmp_value(i + 1, "code");
-          if (!code)
-            return tl::unexpected(code.error());
-          rule.end = *code;
-          i += 2;
-        }
-      }
-    } else {
-      rule.start = rule.end = 0;
-    }
-    if (auto problem = normalize_ports(rule))
-      return error(*problem);
-
-    if (word(i) != keyword)
-      return error("expected \"" + keyword + "\" and the " +
-                   (rule.direction == Direction::ingress ? "sources"
-                                                         : "destinations") +
-                   " of the " + direction + " rule, got " + got(i));
-    ++i;
-    std::string list;
-    for (; i < words.size(); ++i) {
-      list += ' ';
-      list += words[i];
-    }
-    for (char &c : list)
-      if (c == ',')
-        c = ' ';
-    for (std::string_view cidr : split_blanks(list)) {
-      auto valid = validate_cidr(cidr);
-      if (!valid)
-        return error(valid.error().message);
-      if (rule.cidrs.size() == kMaxCidrsPerRule)
-        return error("expected at most " + std::to_string(kMaxCidrsPerRule) +
-                     " CIDRs");
-      rule.cidrs.push_back(*valid);
-    }
-    if (rule.cidrs.empty())
-      return error("expected at least one CIDR after \"" + keyword + "\"");
+    if (auto ok = parse_rule_line(rule_line, rule); !ok)
+      return tl::unexpected(ok.error());
     rules.push_back(std::move(rule));
   }
   return rules;

@@ -123,7 +123,7 @@ public:
   // Called with one line per change actually made (for syslog).
   std::function<void(const std::string &)> on_change;
 
-  struct Impl; // the implementation (sg_apply.cpp only)
+  struct Impl; // the implementation (applier_impl.hpp, internal to lib/sg/apply)
 
 private:
   std::shared_ptr<Impl> impl_;

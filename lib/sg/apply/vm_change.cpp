@@ -1,0 +1,252 @@
+// The change of a run: per table, what the VMs' plans (or the host setup's)
+// need done to the live firewall.  See vm_change.hpp.
+#include "vm_change.hpp"
+
+#include <algorithm>
+
+#include "model.hpp"
+#include "sg_names.hpp"
+
+namespace vifwall::apply_detail {
+
+namespace {
+
+const std::set<std::string> kHostChains = {kBridgeFirewall, kBridgeDefaultFirewall,
+                                           kDefaultEbtables};
+
+// The interfaces a VM's rules in shared chains name (old domids included).
+void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
+                  std::set<std::string> &vifs) {
+  for (const auto &rule : table.rules) {
+    if (!targets.count(std::string(rule.target_name())))
+      continue;
+    for (std::size_t i = 0; i + 1 < rule.args.size(); ++i) {
+      const auto &word = rule.args[i];
+      if (word == "-i" || word == "-o" || word == "--physdev-in" || word == "--physdev-out" ||
+          word == "--in-interface" || word == "--out-interface")
+        if (rule.args[i + 1] != "!" && parse_vif_name(rule.args[i + 1]))
+          vifs.insert(rule.args[i + 1]);
+    }
+  }
+}
+
+// What the targets own, by name: their chains (in `change`), their sets and
+// set bases, and every VIF that is theirs (their own, and those the live
+// rules jumping to their chains name).
+struct Owned {
+  std::vector<std::string> vm_names;
+  std::set<std::string> sets, set_bases, vifs;
+};
+
+Owned own_objects(const LiveFirewall &live, const std::vector<VmTarget> &targets, Change &change) {
+  Owned own;
+  for (const auto &target : targets)
+    own.vm_names.push_back(target.vm_name);
+  for (const auto &target : targets) {
+    const VmNames names = names_for_vm(target.vm_name);
+    change.owned_ipt.insert({names.ingress, names.egress, names.def});
+    change.owned_eb.insert(names.ingress);
+    change.owned_arp.insert(names.ingress);
+    own.sets.insert(names.ipset);
+    own.set_bases.insert(names.set_base);
+    own.vifs.insert(target.vifs.begin(), target.vifs.end());
+  }
+  collect_vifs(live.iptables, change.owned_ipt, own.vifs);
+  collect_vifs(live.ebtables, change.owned_eb, own.vifs);
+  if (live.arptables)
+    collect_vifs(*live.arptables, change.owned_arp, own.vifs);
+  return own;
+}
+
+// The tables' edits: `plan` (nullptr: nothing of the targets stays) against
+// the live tables, our rules told from others' by `change`'s owned chains
+// and the targets' cut-off rules.
+void diff_tables(const LiveFirewall &live, const VmPlan *plan, const std::set<std::string> &vifs,
+                 bool ebtables_nft, Change &change) {
+  const auto owned_ipt = change.owned_ipt;
+  const auto owned_eb = change.owned_eb;
+  change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(std::string(r.target_name())) > 0; };
+  change.ours_eb = [owned_eb, vifs](const FwRule &r) {
+    return owned_eb.count(std::string(r.target_name())) > 0 || is_quarantine_rule(r, vifs);
+  };
+  change.ours_arp = change.ours_eb;
+
+  const TablePlan empty_plan;
+  change.iptables = diff_table(Family::iptables, plan ? plan->iptables : empty_plan, &live.iptables,
+                               change.owned_ipt, change.ours_ipt);
+  change.ebtables = diff_table(Family::ebtables, ebtables_plan(plan ? plan->ebtables : empty_plan, ebtables_nft),
+                               &live.ebtables, change.owned_eb, change.ours_eb);
+  change.ebtables.result = without_unused_cutoff(change.ebtables.result);
+  if (live.arptables)
+    change.arptables = diff_table(Family::arptables, plan ? plan->arptables : empty_plan,
+                                  &*live.arptables, change.owned_arp, change.ours_arp);
+}
+
+// Sets: load new or changed ones, destroy ours that the plan dropped, and
+// scratch sets a killed run left.
+void diff_sets(const LiveFirewall &live, const VmPlan *plan, const Owned &own, Change &change) {
+  std::set<std::string> planned_sets;
+  if (plan)
+    for (const auto &set : plan->sets) {
+      planned_sets.insert(set.name);
+      const IpSet *current = live.ipsets.find(set.name);
+      std::vector<std::string> wanted;
+      for (const auto &member : set.members)
+        wanted.push_back(normalize_ipset_member(set.type, member));
+      std::sort(wanted.begin(), wanted.end());
+      if (current && current->type == set.type && current->members == wanted)
+        continue;
+      change.sets_to_load.push_back(set);
+      if (current) {
+        change.existing_sets.push_back(set.name);
+        change.refills_existing_set = true;
+      }
+    }
+  for (const auto &set : live.ipsets.sets) {
+    if (planned_sets.count(set.name))
+      continue;
+    // Swap scratch sets live only inside one ipset restore under our lock;
+    // one that exists now was left by a killed run.
+    if (set.name.rfind("vifwall-tmp-", 0) == 0) {
+      bool reused = false; // the load below recreates, swaps and destroys it
+      for (const auto &existing : change.existing_sets)
+        reused = reused || swap_set_name(existing) == set.name;
+      if (!reused)
+        change.sets_to_destroy.push_back(set.name);
+      continue;
+    }
+    const auto rule_set = recognize_rule_set(set.name);
+    if (own.sets.count(set.name) || (rule_set && own.set_bases.count(rule_set->set_base)))
+      change.sets_to_destroy.push_back(set.name);
+  }
+}
+
+} // namespace
+
+std::string describe_vms(const std::vector<std::string> &names) {
+  constexpr std::size_t kListed = 4;
+  std::string out;
+  if (names.size() <= kListed) {
+    for (const auto &name : names)
+      out += (out.empty() ? "" : ", ") + name;
+    return out;
+  }
+  out = std::to_string(names.size()) + " VMs (";
+  for (std::size_t i = 0; i + 1 < kListed; ++i)
+    out += names[i] + ", ";
+  return out + "..., " + names.back() + ")";
+}
+
+LiveIndex index_live(const LiveFirewall &live) {
+  LiveIndex index;
+  auto add_table = [&](const FwTable &table) {
+    for (const auto &chain : table.chains)
+      index.chains_and_targets.insert(chain.name);
+    for (const auto &rule : table.rules) {
+      const auto target = rule.target_name();
+      if (target.empty())
+        continue;
+      index.chains_and_targets.emplace(target);
+      if (target == kCutoffChain)
+        for (std::size_t i = 0; i + 1 < rule.args.size(); ++i)
+          if (rule.args[i] == "-i" || rule.args[i] == "-o")
+            index.walled_vifs.insert(rule.args[i + 1]);
+    }
+  };
+  add_table(live.iptables);
+  add_table(live.ebtables);
+  if (live.arptables)
+    add_table(*live.arptables);
+  for (const auto &set : live.ipsets.sets) {
+    index.sets.insert(set.name);
+    if (auto rule_set = recognize_rule_set(set.name))
+      index.set_bases.insert(rule_set->set_base);
+  }
+  return index;
+}
+
+bool has_live_objects(const LiveIndex &index, const std::vector<std::string> &vm_names,
+                      const std::set<std::string> &vifs) {
+  for (const auto &vm : vm_names) {
+    const VmNames names = names_for_vm(vm);
+    for (const auto *chain : {&names.ingress, &names.egress, &names.def})
+      if (index.chains_and_targets.count(*chain))
+        return true;
+    if (index.sets.count(names.ipset) || index.set_bases.count(names.set_base))
+      return true;
+  }
+  for (const auto &vif : vifs)
+    if (index.walled_vifs.count(vif))
+      return true;
+  return false;
+}
+
+TablePlan ebtables_plan(TablePlan plan, bool nft) {
+  if (nft)
+    for (auto &chain : plan.owned_chains)
+      chain.policy = "RETURN";
+  return plan;
+}
+
+Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets, bool ebtables_nft,
+                 const LiveIndex *index) {
+  Change change;
+  const Owned own = own_objects(live, targets, change);
+  change.what = describe_vms(own.vm_names);
+  VmPlan combined;
+  bool any_plan = false;
+  for (const auto &target : targets)
+    if (target.plan) {
+      append_plan(combined, *target.plan);
+      any_plan = true;
+    }
+  change.use_arptables = live.arptables.has_value();
+  change.quarantine_vifs.assign(own.vifs.begin(), own.vifs.end());
+  const VmPlan *plan = any_plan ? &combined : nullptr;
+  diff_tables(live, plan, own.vifs, ebtables_nft, change);
+  diff_sets(live, plan, own, change);
+
+  const int layers = int(!change.iptables.empty()) + int(!change.ebtables.empty()) +
+                     int(change.refills_existing_set);
+  // VMs with nothing in any table yet (new ones, the common case of a
+  // host's first programming) need no wall: the loads only add, ebtables
+  // (which only restricts) before iptables' single commit, so every moment
+  // lets through at most what the host let through before.  Not so with
+  // arptables, whose commands each change a little.
+  const bool only_new_vms = change.arptables.empty() &&
+                            !has_live_objects(index ? *index : index_live(live), own.vm_names, own.vifs);
+  change.quarantine = !change.quarantine_vifs.empty() &&
+                      (!change.arptables.empty() || layers >= 2) && !only_new_vms;
+  return change;
+}
+
+Change host_setup_change(const LiveFirewall &live, const VmPlan &plan, bool ebtables_nft) {
+  Change change;
+  change.what = "host setup";
+  change.owned_ipt = {kBridgeDefaultFirewall};
+  change.owned_eb = {kDefaultEbtables};
+  change.ours_ipt = [](const FwRule &r) { return kHostChains.count(r.target()) > 0; };
+  change.ours_eb = change.ours_ipt;
+  change.iptables = diff_table(Family::iptables, plan.iptables, &live.iptables, change.owned_ipt,
+                               change.ours_ipt);
+  change.ebtables = diff_table(Family::ebtables, ebtables_plan(plan.ebtables, ebtables_nft),
+                               &live.ebtables, change.owned_eb, change.ours_eb);
+  return change;
+}
+
+std::vector<std::string> change_summary(const Change &change) {
+  std::vector<std::string> lines;
+  auto add = [&](const std::string &table, const TableEdit &edit) {
+    if (!edit.empty())
+      lines.push_back(change.what + ": " + table + " " + edit.summary());
+  };
+  add("iptables", change.iptables);
+  add("ebtables", change.ebtables);
+  add("arptables", change.arptables);
+  if (!change.sets_to_load.empty() || !change.sets_to_destroy.empty())
+    lines.push_back(change.what + ": ipset " + std::to_string(change.sets_to_load.size()) +
+                    " loaded, " + std::to_string(change.sets_to_destroy.size()) + " destroyed");
+  return lines;
+}
+
+} // namespace vifwall::apply_detail

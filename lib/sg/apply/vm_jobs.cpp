@@ -1,0 +1,344 @@
+// Preparing jobs: CloudStack's vmops (default, rules, systemvm, destroy,
+// secondary IPs) as VmJobs, every value validated and the VIFs resolved
+// before anything touches the firewall.  SgApplier::run (sg_apply.cpp)
+// applies them.
+#include <algorithm>
+
+#include "applier_impl.hpp"
+#include "host_inputs.hpp"
+#include "sg_desired.hpp"
+#include "sg_names.hpp"
+#include "state_files.hpp"
+#include "text.hpp"
+#include "validate.hpp"
+
+namespace vifwall {
+
+using apply_detail::load_rule_log;
+using apply_detail::load_vm_state;
+
+namespace {
+
+struct ResolvedVm {
+  std::int64_t dom_id = -1;
+  std::vector<std::string> vifs;
+};
+// The VIFs of the running VM named `vm_name`, from the live host (xe and the
+// interface listings): a system VM's every vif, a user VM's device 0.
+Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_name, bool system) {
+  LiveOptions live_options;
+  live_options.xe = impl.options.xe;
+  live_options.timeout = impl.options.command_timeout;
+  auto texts = read_live(impl.runner, live_options);
+  if (!texts)
+    return fail("cannot find " + vm_name + "'s interfaces on this host (give --vif): " +
+                texts.error().str());
+  auto inputs = parse_host_texts(*texts);
+  if (!inputs)
+    return tl::unexpected(inputs.error());
+  const HostMap host = join_host(std::move(*inputs));
+  const HostVm *found = nullptr;
+  for (const auto &vm : host.vms)
+    if (vm.vm.name_label == vm_name) {
+      if (found)
+        return fail("more than one VM is named " + quote_for_error(vm_name) + "; give --vif");
+      found = &vm;
+    }
+  if (!found)
+    return fail("no VM named " + quote_for_error(vm_name) + " on this host (xe vm-list)");
+  if (!found->vm.dom_id || *found->vm.dom_id < 0)
+    return fail("VM " + quote_for_error(vm_name) + " is not running (dom-id -1)");
+  ResolvedVm resolved;
+  resolved.dom_id = *found->vm.dom_id;
+  for (const auto &vif : found->vifs) {
+    if (system ? vif.kind == VifKind::vif : vif.device == 0)
+      resolved.vifs.push_back(vif.name);
+  }
+  if (resolved.vifs.empty())
+    return fail("VM " + quote_for_error(vm_name) + " (dom-id " + std::to_string(resolved.dom_id) +
+                ") has no interface vif" + std::to_string(resolved.dom_id) + ".0 on this host");
+  return resolved;
+}
+
+// The VIFs given on the command line, each validated.
+Result<std::vector<std::string>> checked_vifs(const std::vector<std::string> &vifs) {
+  std::vector<std::string> out;
+  for (const auto &vif : vifs) {
+    auto ok = validate_iface(vif);
+    if (!ok)
+      return fail("--vif", 0, ok.error().message);
+    out.push_back(*ok);
+  }
+  return out;
+}
+
+// The dom-id the first VIF names ("-1": none).
+std::string dom_id_of(const std::vector<std::string> &vifs) {
+  for (const auto &vif : vifs)
+    if (auto parsed = parse_vif_name(vif))
+      return std::to_string(parsed->dom_id);
+  return "-1";
+}
+
+// A user VM's identity from the command line: every value validated (by
+// rendering the plan once with a placeholder VIF, so a bad IP fails before
+// xe is asked anything), then the VIFs looked up when none were given.
+Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name, const std::string &vm_id,
+                              const std::string &ip, const std::string &mac,
+                              const std::vector<std::string> &secondary_ips,
+                              const std::vector<std::string> &requested_vifs,
+                              const std::vector<SgRule> &rules) {
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  if (is_system_vm(*name))
+    return fail("--vm", 0, quote_for_error(*name) + " is a system VM name; use `sg-apply systemvm`");
+  if (auto ok = validate_vm_id(vm_id); !ok)
+    return fail("--vm-id", 0, ok.error().message);
+  if (auto ok = validate_ipv4(ip); !ok)
+    return fail("--ip", 0, ok.error().message);
+  if (auto ok = validate_mac(mac); !ok)
+    return fail("--mac", 0, ok.error().message);
+  auto vifs = checked_vifs(requested_vifs);
+  if (!vifs)
+    return tl::unexpected(vifs.error());
+  VmState state;
+  state.kind = VmKind::user;
+  state.vm_name = *name;
+  state.vm_id = vm_id;
+  state.ip = ip;
+  state.secondary_ips = secondary_ips;
+  state.mac = mac;
+  state.vifs = vifs->empty() ? std::vector<std::string>{"vif0.0"} : *vifs;
+  if (auto probe = plan_for_vm(state, rules, 'a', impl.options.arp_filter); !probe)
+    return tl::unexpected(probe.error());
+  if (vifs->empty()) {
+    auto resolved = resolve_vifs(impl, *name, false);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    state.vifs = resolved->vifs;
+  } else {
+    state.vifs = *vifs;
+  }
+  state.dom_id = dom_id_of(state.vifs);
+  if (auto normalized = validate_mac(state.mac))
+    state.mac = *normalized;
+  return state;
+}
+
+// A user VM's recorded rules, kept across `default` (CloudStack flushes them
+// and waits for the next network_rules call; meanwhile the VM is closed).
+std::vector<SgRule> recorded_rules(const VmState &state, const std::string &source) {
+  if (state.rules.empty())
+    return {};
+  auto parsed = parse_rule_string(state.rules, source);
+  return parsed ? *parsed : std::vector<SgRule>{};
+}
+
+} // namespace
+
+Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
+  auto &impl = *impl_;
+  const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
+  auto secondary = parse_secondary_ips(raw_secondary, "--sec-ips");
+  if (!secondary)
+    return tl::unexpected(secondary.error());
+  auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac, *secondary,
+                                 request.vifs, {});
+  if (!made)
+    return tl::unexpected(made.error());
+  VmJob job;
+  job.vm_name = made->vm_name;
+  job.state = std::move(*made);
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  const std::string dir = impl.options.state_dir;
+  job.decide = [dir](VmJob &j) -> Result<void> {
+    // Keep the rules already applied to this VM (CloudStack flushes them and
+    // waits for the next network_rules call; meanwhile the VM is closed).
+    if (auto old = load_vm_state(dir, j.vm_name)) {
+      j.old_vifs = old->vifs;
+      if (old->kind == VmKind::user) {
+        j.state.generation = old->generation;
+        j.state.rules = old->rules;
+        j.state.rules_applied = old->rules_applied;
+        j.state.signature = old->signature;
+        j.state.seqno = old->seqno;
+        j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
+      }
+    }
+    return {};
+  };
+  job.files = [dir, raw_secondary](const VmState &s) {
+    RuleLog log{s.vm_name, s.vm_id, s.ip, s.dom_id, "_initial_", "-1", s.mac};
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(dir, s.vm_name), format_rule_log(log)},
+        {ip_file_path(dir, s.vm_name), s.vm_name + "," + raw_secondary + "," + s.vm_id + "\n"},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+  };
+  return job;
+}
+
+Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
+  auto &impl = *impl_;
+  auto signature = validate_signature(request.signature);
+  if (!signature)
+    return fail("--sig", 0, signature.error().message);
+  auto seqno = validate_seqno(request.seqno);
+  if (!seqno)
+    return fail("--seq", 0, seqno.error().message);
+  auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac, {},
+                                 request.vifs, request.rules);
+  if (!made)
+    return tl::unexpected(made.error());
+  VmJob job;
+  job.vm_name = made->vm_name;
+  job.state = std::move(*made);
+  job.rules = request.rules;
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  job.state.rules = format_rule_string(request.rules);
+  job.state.rules_applied = true;
+  job.state.signature = *signature;
+  job.state.seqno = std::to_string(*seqno);
+  const RuleLog incoming{job.state.vm_name, job.state.vm_id, job.state.ip, job.state.dom_id,
+                         job.state.signature, job.state.seqno, job.state.mac};
+  const std::string dir = impl.options.state_dir;
+  job.files = [dir, incoming](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(dir, s.vm_name), format_rule_log(incoming)},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+  };
+  job.decide = [incoming, dir](VmJob &j) -> Result<void> {
+    if (auto old = load_vm_state(dir, j.vm_name)) {
+      j.old_vifs = old->vifs;
+      if (old->kind == VmKind::user) {
+        j.state.secondary_ips = old->secondary_ips;
+        j.state.generation = old->generation;
+      }
+    }
+    const auto decision = decide_rules_update(load_rule_log(dir, j.vm_name), incoming);
+    if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
+      j.skip = true;
+      j.notes.push_back(j.vm_name + ": " + to_string(decision) + " (log " +
+                        rule_log_path(dir, j.vm_name) + ")");
+    } else if (decision == LogDecision::update_log) {
+      // Same rules, newer seqno: CloudStack only rewrites the log; the .state
+      // keeps the seqno in step.
+      j.skip = true;
+      j.log_only = true;
+      j.notes.push_back(j.vm_name + ": same signature, newer seqno: only the log is updated");
+    }
+    return {};
+  };
+  return job;
+}
+
+Result<VmJob> SgApplier::prepare_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  auto checked = checked_vifs(vifs);
+  if (!checked)
+    return tl::unexpected(checked.error());
+  if (auto probe = render_system_vm(*name, checked->empty() ? std::vector<std::string>{"vif0.0"} : *checked);
+      !probe)
+    return tl::unexpected(probe.error());
+  if (checked->empty()) {
+    auto resolved = resolve_vifs(impl, *name, true);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    *checked = resolved->vifs;
+  }
+  VmJob job;
+  job.vm_name = *name;
+  job.state.kind = VmKind::system;
+  job.state.vm_name = *name;
+  job.state.vifs = *checked;
+  job.state.dom_id = dom_id_of(job.state.vifs);
+  job.state.ip = "_ignore_";
+  job.state.mac = "ff:ff:ff:ff:ff:ff";
+  job.state.arp_filter = to_string(impl.options.arp_filter);
+  const std::string dir = impl.options.state_dir;
+  job.decide = [dir](VmJob &j) -> Result<void> {
+    if (auto old = load_vm_state(dir, j.vm_name))
+      j.old_vifs = old->vifs;
+    return {};
+  };
+  job.files = [dir](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {rule_log_path(dir, s.vm_name),
+         format_rule_log(RuleLog{s.vm_name, "-1", "_ignore_", s.dom_id, "_initial_", "-1", "ff:ff:ff:ff:ff:ff"})},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+  };
+  return job;
+}
+
+Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  VmJob job;
+  job.vm_name = *name;
+  job.destroy = true;
+  const std::string dir = impl.options.state_dir;
+  job.remove_files = {rule_log_path(dir, *name), ip_file_path(dir, *name), vm_state_path(dir, *name)};
+  job.decide = [dir](VmJob &j) -> Result<void> {
+    // The recorded VIFs find what a killed run left cut off even when no jump
+    // to the VM's chains is left to name them.
+    if (auto old = load_vm_state(dir, j.vm_name))
+      j.old_vifs = old->vifs;
+    return {};
+  };
+  return job;
+}
+
+Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const std::string &mac,
+                                              const std::string &ip, bool add) {
+  auto &impl = *impl_;
+  auto name = validate_vm_name(vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  auto address = validate_ipv4(ip);
+  if (!address)
+    return fail("--ip", 0, address.error().message);
+  auto checked_mac = validate_mac(mac);
+  if (!checked_mac)
+    return fail("--mac", 0, checked_mac.error().message);
+  VmJob job;
+  job.vm_name = *name;
+  const std::string dir = impl.options.state_dir;
+  job.decide = [dir, address = *address, checked_mac = *checked_mac, add](VmJob &j) -> Result<void> {
+    auto old = load_vm_state(dir, j.vm_name);
+    if (!old || old->kind != VmKind::user)
+      return fail(vm_state_path(dir, j.vm_name), 0,
+                  "no state for user VM " + j.vm_name + ": run `sg-apply default` for it first");
+    if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != checked_mac)
+      return fail("--mac", 0, "VM " + j.vm_name + " has MAC " + *old_mac + ", not " + checked_mac);
+    j.state = *old;
+    j.old_vifs = old->vifs;
+    auto &ips = j.state.secondary_ips;
+    const bool present = std::find(ips.begin(), ips.end(), address) != ips.end();
+    if (add && !present)
+      ips.push_back(address);
+    if (!add)
+      ips.erase(std::remove(ips.begin(), ips.end(), address), ips.end());
+    j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
+    if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
+                                 parse_arp_filter_name(j.state.arp_filter));
+        !probe)
+      return tl::unexpected(probe.error());
+    return {};
+  };
+  job.files = [dir](const VmState &s) {
+    std::string raw;
+    for (const auto &secondary : s.secondary_ips)
+      raw += secondary + ";";
+    return std::vector<std::pair<std::string, std::string>>{
+        {ip_file_path(dir, s.vm_name), s.vm_name + "," + (raw.empty() ? "0;" : raw) + "," + s.vm_id + "\n"},
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+  };
+  return job;
+}
+
+} // namespace vifwall
