@@ -12,6 +12,11 @@
 // chain it jumps to.
 //
 // Everything here is pure: tables in, model out, text/JSON out.
+//
+// Where it lives: read_back.cpp (a rule's words -> a security-group rule),
+// chain_owners.cpp (which VM a chain is), build_view.cpp and vm_identity.cpp
+// (snapshot -> FirewallView), print_view.cpp (the one walk that prints text,
+// raw and JSON through view_printer.hpp's printers).
 #pragma once
 
 #include <cstdint>
@@ -104,7 +109,8 @@ struct VmView {
   // The final unconditional target of each chain ("DROP", "RETURN", ...);
   // "" when the chain is missing or does not end with one.
   std::string ingress_default, egress_default;
-  std::vector<ViewRule> raw;          // every rule of the VM, by table and chain
+  std::vector<ViewRule> raw;          // every rule of the VM, grouped by table
+                                      // (iptables, ip6tables, ebtables, arptables)
   std::vector<IpSet> sets;            // the sets its rules use, and leftovers
   std::vector<std::string> unused_sets; // sets named after the VM that no rule uses
 };
@@ -118,7 +124,7 @@ struct HostCheck {
 struct HostView {
   std::vector<HostCheck> checks;
   std::vector<std::string> uplinks; // FORWARD accepts bridged traffic out of these
-  std::vector<ViewRule> raw;        // the host chains and their jumps
+  std::vector<ViewRule> raw;        // the host chains and their jumps, grouped by table
   bool complete() const;            // every required check present
   bool absent() const;              // no required check present
 };
@@ -162,7 +168,8 @@ std::string render_view_text(const FirewallView &view, const std::vector<const V
 // The raw rules (and sets) grouped by VM, in the save tools' syntax.
 std::string render_view_raw(const FirewallView &view, const std::vector<const VmView *> &vms,
                             const ViewTextOptions &options);
-// The same model as JSON (schema in sg-show(8)).
+// The same model as JSON (schema in sg-show(8)): every fact of the text and
+// raw views, by the same print_view() calls (view_printer.hpp).
 std::string render_view_json(const FirewallView &view, const std::vector<const VmView *> &vms,
                              bool with_host, bool pretty);
 

@@ -1,0 +1,43 @@
+// Internal to lib/sg/view: the pieces build_view() (build_view.cpp) is made of,
+// each in the file named for it.
+//
+// Contract: pure functions of the snapshot's tables.  owners_of() decides
+// which VM a chain is (chain_owners() and build_view() both call it, so
+// sg-diff and sg-show group rules the same way); the fill_* functions work
+// on a VmView whose `chains`, `vifs` and `raw` build_view() has already
+// filled, and read nothing else of it but the fields their comments name.
+// Not part of the layer's API: sg_view.hpp is.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sg_view.hpp"
+
+namespace vifwall::view_detail {
+
+// ---- chain_owners.cpp --------------------------------------------------------
+
+// Chain name -> VM name, for the chains of the VMs we know by name (hashed
+// chain names of long VM names).
+using ChainAlias = std::map<std::string, std::string>;
+ChainAlias known_chain_names(const std::vector<std::string> &known_vms);
+
+// The VM of every chain of `table` that names one (recognize_chain); an
+// older-generation iptables default chain goes to the VM whose chains it
+// jumps to.  `iptables`: the table is iptables or ip6tables.
+std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables, const ChainAlias &alias);
+
+// ---- vm_identity.cpp ---------------------------------------------------------
+
+// The VM's iptables chains by role, its naming generation, its own address
+// set and addresses (`members`: set_members_of the dump; `snapshot` for
+// whether an ipset dump was read) and its MAC.  Reads chains, raw.
+void fill_identity(VmView &vm, const FirewallSnapshot &snapshot, const SetMembers &members);
+
+// The anti-spoofing protections of a user VM and the VIFs each covers.
+// Reads system, vifs, def_chain, chains, raw (after fill_identity).
+void fill_protections(VmView &vm);
+
+} // namespace vifwall::view_detail

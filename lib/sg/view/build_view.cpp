@@ -1,0 +1,293 @@
+// Building the view: the snapshot's tables grouped by VM (its chains, the
+// shared chains' jumps to them, its VIFs), each VM's rules read back and
+// the sets they use, and the host-wide setup checks.
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+#include "build_parts.hpp"
+#include "model.hpp"
+#include "rule_match.hpp"
+#include "sg_names.hpp"
+#include "text.hpp"
+
+namespace vifwall {
+
+using namespace view_detail;
+
+const char *to_string(Naming naming) { return naming == Naming::old ? "old" : "current"; }
+
+bool HostView::complete() const {
+  for (const auto &check : checks)
+    if (check.required && !check.present)
+      return false;
+  return true;
+}
+
+bool HostView::absent() const {
+  for (const auto &check : checks)
+    if (check.required && check.present)
+      return false;
+  return true;
+}
+
+const VmView *FirewallView::find(const std::string &name) const {
+  // vms is sorted by natural_less (build_view), so a binary search finds it.
+  auto it = std::lower_bound(vms.begin(), vms.end(), name,
+                             [](const VmView &vm, const std::string &wanted) { return natural_less(vm.name, wanted); });
+  return it != vms.end() && it->name == name ? &*it : nullptr;
+}
+
+namespace {
+
+// A rule of FORWARD that is part of the host setup (not a VM's).
+bool host_forward_rule(const FwRule &rule, bool last) {
+  const std::string target = rule.target();
+  if (target == kBridgeFirewall || target == kDefaultEbtables || target == "RH-Firewall-1-INPUT")
+    return true;
+  if (last && is_unconditional(rule.args))
+    return true;
+  auto out = option_value(rule.args, {"--physdev-out"});
+  return target == "ACCEPT" && out && !out->negated && ends_with(out->value, "+");
+}
+
+// The final unconditional target of a chain's rules ("" when there is none),
+// taken off the list.
+std::string take_default(std::vector<const ViewRule *> &rules) {
+  if (rules.empty() || !is_unconditional(rules.back()->args))
+    return "";
+  std::string target = target_of(rules.back()->args);
+  rules.pop_back();
+  return target;
+}
+
+std::vector<const ViewRule *> iptables_rules(const VmView &vm, const std::string &chain) {
+  std::vector<const ViewRule *> rules;
+  for (const auto &rule : vm.raw)
+    if (rule.table == "iptables" && rule.chain == chain)
+      rules.push_back(&rule);
+  return rules;
+}
+
+// The host-wide checks of the setup sg-apply (and CloudStack) make.
+void host_checks(HostView &host, const FirewallSnapshot &snapshot) {
+  const FwTable *ipt = snapshot.iptables ? &*snapshot.iptables : nullptr;
+  const FwTable *eb = snapshot.ebtables ? &*snapshot.ebtables : nullptr;
+  auto has_jump = [](const FwTable *table, const std::string &chain, const std::string &target) {
+    if (!table)
+      return false;
+    for (const auto *rule : table->rules_of(chain))
+      if (rule->target() == target)
+        return true;
+    return false;
+  };
+  auto check = [&](std::string what, bool present, bool required = true) {
+    host.checks.push_back({std::move(what), present, required});
+  };
+  if (ipt) {
+    check("iptables chain BRIDGE-FIREWALL", ipt->chain(kBridgeFirewall) != nullptr);
+    check("iptables chain BRIDGE-DEFAULT-FIREWALL", ipt->chain(kBridgeDefaultFirewall) != nullptr);
+    check("BRIDGE-FIREWALL jumps to BRIDGE-DEFAULT-FIREWALL",
+          has_jump(ipt, kBridgeFirewall, kBridgeDefaultFirewall));
+    check("FORWARD jumps to BRIDGE-FIREWALL", has_jump(ipt, kForward, kBridgeFirewall));
+    const auto forward = ipt->rules_of(kForward);
+    const FwChain *forward_chain = ipt->chain(kForward);
+    const bool drops = (!forward.empty() && is_unconditional(forward.back()->args) &&
+                        forward.back()->target() == "DROP") ||
+                       (forward_chain && forward_chain->policy == "DROP");
+    check("FORWARD ends with DROP", drops);
+    for (const auto *rule : forward)
+      if (host_forward_rule(*rule, false) && rule->target() == "ACCEPT")
+        host.uplinks.push_back(option_value(rule->args, {"--physdev-out"})->value);
+    check("FORWARD accepts bridged traffic out of the uplinks", !host.uplinks.empty());
+  }
+  if (eb) {
+    check("ebtables chain DEFAULT_EBTABLES", eb->chain(kDefaultEbtables) != nullptr);
+    check("ebtables FORWARD jumps to DEFAULT_EBTABLES", has_jump(eb, kForward, kDefaultEbtables));
+  }
+  if (ipt)
+    check("no stock FORWARD -j RH-Firewall-1-INPUT (CloudStack removes it)",
+          !has_jump(ipt, kForward, "RH-Firewall-1-INPUT"), false);
+}
+
+struct Builder {
+  const FirewallSnapshot &snapshot;
+  ChainAlias alias;
+  std::map<std::string, VmView> vms;
+  SetMembers members;
+  FirewallView view;
+
+  VmView &vm(const std::string &name) {
+    auto [it, inserted] = vms.try_emplace(name);
+    if (inserted) {
+      it->second.name = name;
+      it->second.system = is_system_vm(name);
+    }
+    return it->second;
+  }
+
+  static ViewVif &vif(VmView &vm, const std::string &name) {
+    for (auto &existing : vm.vifs)
+      if (existing.name == name)
+        return existing;
+    ViewVif added;
+    added.name = name;
+    if (auto parsed = parse_vif_name(name))
+      added.dom_id = parsed->dom_id;
+    vm.vifs.push_back(added);
+    return vm.vifs.back();
+  }
+
+  // Every rule of the table to its VM (its chains' rules and the shared
+  // chains' jumps to them) or to the host.
+  void add_table(const std::string &name, const FwTable &table, bool iptables) {
+    const auto owners = owners_of(table, iptables, alias);
+    for (const auto &[chain, owner] : owners)
+      vm(owner).chains[name].push_back(chain);
+    std::map<std::string, std::size_t> position;
+    std::map<std::string, std::size_t> chain_size;
+    for (const auto &rule : table.rules)
+      ++chain_size[rule.chain];
+    for (const auto &rule : table.rules) {
+      const std::size_t at = ++position[rule.chain];
+      ViewRule entry{name, rule.chain, rule.args, rule.counters, at};
+      auto chain_owner = owners.find(rule.chain);
+      auto target_owner = owners.find(rule.target());
+      if (chain_owner != owners.end()) {
+        VmView &owner = vm(chain_owner->second);
+        owner.raw.push_back(entry);
+        for (const auto &use : vif_uses(rule.args))
+          vif(owner, use.name);
+      } else if (target_owner != owners.end()) {
+        VmView &owner = vm(target_owner->second);
+        owner.raw.push_back(entry);
+        for (const auto &use : vif_uses(rule.args))
+          vif(owner, use.name).jumps.push_back(name + (use.in ? " in" : " out"));
+      } else if (auto recognized = recognize_chain(rule.chain);
+                 (recognized && recognized->kind == ChainKind::global) ||
+                 (rule.chain == kForward && name != "ip6tables" &&
+                  host_forward_rule(rule, at == chain_size[rule.chain]))) {
+        view.host.raw.push_back(entry);
+      }
+    }
+  }
+
+  void fill_rules(VmView &vm) {
+    if (vm.system) {
+      // One chain: from the VM RETURN (unfiltered), to it the final target.
+      std::vector<const ViewRule *> rules = iptables_rules(vm, vm.def_chain);
+      if (!rules.empty() && is_unconditional(rules.back()->args))
+        vm.ingress_default = target_of(rules.back()->args);
+      for (const auto *rule : rules)
+        if (option_value(rule->args, {"--physdev-in"}) && target_of(rule->args) == "RETURN")
+          vm.egress_default = "RETURN";
+      return;
+    }
+    auto read_chain = [&](const std::string &chain, Direction direction,
+                          std::vector<ReadBackRule> &into, std::string &default_target) {
+      if (chain.empty())
+        return;
+      std::vector<const ViewRule *> rules = iptables_rules(vm, chain);
+      default_target = take_default(rules);
+      for (const auto *rule : rules) {
+        ReadBackRule read = read_back_rule(direction, rule->args, members);
+        read.rule = *rule;
+        into.push_back(std::move(read));
+      }
+    };
+    read_chain(vm.ingress_chain, Direction::ingress, vm.ingress, vm.ingress_default);
+    read_chain(vm.egress_chain, Direction::egress, vm.egress, vm.egress_default);
+  }
+
+  // The sets by name and, for rule sets, by the VM part of their name (in
+  // printed order): built once, looked up per VM.
+  struct SetIndex {
+    std::unordered_map<std::string, const IpSet *> by_name;
+    std::unordered_map<std::string, std::vector<std::size_t>> rule_sets_by_base;
+  };
+  std::optional<SetIndex> set_index;
+
+  const SetIndex &sets_indexed() {
+    if (!set_index) {
+      set_index.emplace();
+      const auto &sets = snapshot.ipsets->sets;
+      for (std::size_t i = 0; i < sets.size(); ++i) {
+        set_index->by_name.emplace(sets[i].name, &sets[i]);
+        if (auto rule_set = recognize_rule_set(sets[i].name))
+          set_index->rule_sets_by_base[rule_set->set_base].push_back(i);
+      }
+    }
+    return *set_index;
+  }
+
+  // The sets the VM's rules use (its own address set first), then the sets
+  // named after it that no rule uses.
+  void fill_sets(VmView &vm) {
+    std::vector<std::string> used;
+    if (!vm.ipset.empty())
+      used.push_back(vm.ipset);
+    for (const auto &rule : vm.raw)
+      if (rule.table == "iptables")
+        if (auto match = set_match(rule.args))
+          add_unique(used, match->name);
+    if (!snapshot.ipsets)
+      return;
+    const SetIndex &index = sets_indexed();
+    for (const auto &name : used)
+      if (auto found = index.by_name.find(name); found != index.by_name.end())
+        vm.sets.push_back(*found->second);
+    const VmNames names = names_for_vm(vm.name);
+    std::vector<std::size_t> candidates;
+    if (auto found = index.rule_sets_by_base.find(names.set_base); found != index.rule_sets_by_base.end())
+      candidates = found->second;
+    if (auto found = index.by_name.find(names.ipset); found != index.by_name.end() && !vm.system)
+      candidates.push_back(static_cast<std::size_t>(found->second - snapshot.ipsets->sets.data()));
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (std::size_t i : candidates) {
+      const IpSet &set = snapshot.ipsets->sets[i];
+      if (contains(used, set.name))
+        continue;
+      vm.sets.push_back(set);
+      vm.unused_sets.push_back(set.name);
+    }
+  }
+
+  FirewallView build() {
+    if (snapshot.ipsets)
+      members = set_members_of(*snapshot.ipsets);
+    view.warnings = snapshot.warnings;
+    view.have_iptables = snapshot.iptables.has_value();
+    view.have_ebtables = snapshot.ebtables.has_value();
+    view.have_arptables = snapshot.arptables.has_value();
+    view.have_ipsets = snapshot.ipsets.has_value();
+    if (snapshot.iptables)
+      add_table("iptables", *snapshot.iptables, true);
+    if (snapshot.ip6tables)
+      add_table("ip6tables", *snapshot.ip6tables, true);
+    if (snapshot.ebtables)
+      add_table("ebtables", *snapshot.ebtables, false);
+    if (snapshot.arptables)
+      add_table("arptables", *snapshot.arptables, false);
+    for (auto &[name, vm] : vms) {
+      fill_identity(vm, snapshot, members);
+      fill_protections(vm);
+      fill_rules(vm);
+      fill_sets(vm);
+      view.vms.push_back(std::move(vm));
+    }
+    std::sort(view.vms.begin(), view.vms.end(),
+              [](const VmView &a, const VmView &b) { return natural_less(a.name, b.name); });
+    host_checks(view.host, snapshot);
+    return std::move(view);
+  }
+};
+
+} // namespace
+
+FirewallView build_view(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms) {
+  Builder builder{snapshot, known_chain_names(known_vms), {}, {}, {}, std::nullopt};
+  return builder.build();
+}
+
+} // namespace vifwall
