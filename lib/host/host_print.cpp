@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+#include <unordered_map>
+#include <type_traits>
+#include <utility>
 
 #include "json_writer.hpp"
 #include "text.hpp"
@@ -28,21 +30,161 @@ void HostSelection::add_link(const Link &link, const std::string &bridge) {
 
 namespace {
 
+struct ColumnInfo {
+  const char *title;
+  bool right; // right-aligned: DOM and the counters
+};
+constexpr std::array<ColumnInfo, kVifColumns> kColumns{{
+    {"VM", false},
+    {"DOM", true},
+    {"IFACE", false},
+    {"BRIDGE", false},
+    {"MAC", false},
+    {"STATE", false},
+    {"RX pkt/B", true},
+    {"TX pkt/B", true},
+    {"DROP rx/tx", true},
+}};
+
+} // namespace
+
+const char *vif_column_title(VifColumn column) {
+  if (column == VifColumn::none)
+    return "";
+  return kColumns[static_cast<std::size_t>(column)].title;
+}
+
+// ---- the walk ----------------------------------------------------------------
+
+namespace {
+
+using Col = VifColumn;
+constexpr auto kVm = FactScope::vm;
+constexpr auto kVif = FactScope::vif;
+
+JsonScalar json_of(const std::string &text) { return std::string_view(text); }
+JsonScalar json_of(std::int64_t number) { return number; }
+JsonScalar json_of(std::uint64_t number) { return number; }
+JsonScalar json_of(std::uint32_t number) { return static_cast<std::uint64_t>(number); }
+template <class T> JsonScalar json_of(const std::optional<T> &maybe) {
+  return maybe ? json_of(*maybe) : JsonScalar{nullptr};
+}
+// Our model keeps "not printed" as an empty string for states: null in JSON.
+JsonScalar state_json(const std::string &state) {
+  return state.empty() ? JsonScalar{nullptr} : json_of(state);
+}
+std::string_view state_text(const std::string &state) {
+  return state.empty() ? std::string_view("-") : std::string_view(state);
+}
+std::string_view text_or(const std::optional<std::string> &text, std::string_view missing) {
+  return text ? std::string_view(*text) : missing;
+}
+
 std::string count_text(const std::optional<std::uint64_t> &value, bool bytes, bool exact) {
   if (!value)
     return "-";
   return exact ? std::to_string(*value) : compact_count(*value, bytes);
 }
 
-std::string pair_text(const Counters &c, bool exact) {
-  return count_text(c.packets, false, exact) + "/" + count_text(c.bytes, true, exact);
-}
-
-std::string clip(const std::string &name, std::size_t width) {
+// `name`, or its first width - 1 bytes and '~' (kept in `clipped`).
+std::string_view clip(const std::string &name, std::size_t width, std::string &clipped) {
   if (name.size() <= width)
     return name;
-  return name.substr(0, width - 1) + "~";
+  clipped = name.substr(0, width - 1) + "~";
+  return clipped;
 }
+
+// RX pkt/B, TX pkt/B and DROP rx/tx; the error counters are in JSON only.
+// (Formatting counters is most of the walk's cost: done for text sinks only.)
+void put_counters(VifSink &out, const Counters &rx, const Counters &tx, bool exact) {
+  const bool text = out.wants_text();
+  auto shown = [&](const std::optional<std::uint64_t> &value, bool bytes, const char *before) {
+    return text ? before + count_text(value, bytes, exact) : std::string();
+  };
+  out.put(kVif, "rx_packets", json_of(rx.packets), Col::rx, shown(rx.packets, false, ""));
+  out.put(kVif, "rx_bytes", json_of(rx.bytes), Col::rx, shown(rx.bytes, true, "/"));
+  out.put(kVif, "rx_errors", json_of(rx.errors), Col::none, "");
+  out.put(kVif, "rx_dropped", json_of(rx.dropped), Col::drop, shown(rx.dropped, false, ""));
+  out.put(kVif, "tx_packets", json_of(tx.packets), Col::tx, shown(tx.packets, false, ""));
+  out.put(kVif, "tx_bytes", json_of(tx.bytes), Col::tx, shown(tx.bytes, true, "/"));
+  out.put(kVif, "tx_errors", json_of(tx.errors), Col::none, "");
+  out.put(kVif, "tx_dropped", json_of(tx.dropped), Col::drop, shown(tx.dropped, false, "/"));
+}
+
+// The VM's own facts, on every row of the VM.  STATE shows the power state
+// only on the row of a VM without interfaces ("no-vif" when running).
+void put_vm(VifSink &out, const Vm &vm, bool has_vif, const TableOptions &options) {
+  std::string clipped;
+  out.put(kVm, "name_label", json_of(vm.name_label), Col::vm,
+          options.wide ? std::string_view(vm.name_label) : clip(vm.name_label, 20, clipped));
+  out.put(kVm, "uuid", json_of(vm.uuid), Col::none, "");
+  const std::string &power = vm.power_state;
+  out.put(kVm, "power_state", state_json(power), has_vif ? Col::none : Col::state,
+          (power.empty() || power == "running") ? std::string_view("no-vif") : power);
+  const bool running = vm.dom_id && *vm.dom_id >= 0;
+  out.put(kVm, "dom_id", json_of(vm.dom_id), Col::dom, running ? std::to_string(*vm.dom_id) : "-");
+}
+
+// An interface of a VM, or an orphan (its DOM comes from its name).  MAC
+// shows the guest's MAC when xe vif-list gave it, dom0's otherwise.
+void put_vif(VifSink &out, const HostVif &vif, bool orphan, const TableOptions &options) {
+  if (orphan)
+    out.put(kVif, "", nullptr, Col::vm, "(orphan)");
+  out.put(kVif, "name", json_of(vif.name), Col::iface, vif.name);
+  out.put(kVif, "kind", std::string_view(to_string(vif.kind)), Col::none, "");
+  if (orphan)
+    out.put(kVif, "dom_id", json_of(vif.dom_id), Col::dom, std::to_string(vif.dom_id));
+  out.put(kVif, "device", json_of(vif.device), Col::none, "");
+  out.put(kVif, "bridge", json_of(vif.bridge), Col::bridge, text_or(vif.bridge, "-"));
+  out.put(kVif, "mac", json_of(vif.mac), Col::mac, vif.guest_mac ? "" : text_or(vif.mac, "-"));
+  out.put(kVif, "guest_mac", json_of(vif.guest_mac), Col::mac, text_or(vif.guest_mac, ""));
+  out.put(kVif, "mtu", json_of(vif.mtu), Col::none, "");
+  out.put(kVif, "state", state_json(vif.state), Col::state, state_text(vif.state));
+  put_counters(out, vif.rx, vif.tx, options.exact);
+}
+
+// A port of dom0's own on a bridge (--bridge): the table's (dom0) row, with
+// the keys a VIF would have (JSON leaves ports out).
+void put_port(VifSink &out, const Link &link, const std::string &bridge,
+              const TableOptions &options) {
+  const std::optional<std::string> on = bridge.empty() ? link.master : bridge;
+  out.put(kVif, "", nullptr, Col::vm, "(dom0)");
+  out.put(kVif, "name", json_of(link.name), Col::iface, link.name);
+  out.put(kVif, "bridge", json_of(on), Col::bridge, text_or(on, "-"));
+  out.put(kVif, "mac", json_of(link.mac), Col::mac, text_or(link.mac, "-"));
+  out.put(kVif, "mtu", json_of(link.mtu), Col::none, "");
+  out.put(kVif, "state", state_json(link.state), Col::state, state_text(link.state));
+  put_counters(out, link.rx, link.tx, options.exact);
+}
+
+} // namespace
+
+void print_vif_row(const HostSelection::Row &row, const TableOptions &options, VifSink &sink) {
+  if (row.vif) {
+    sink.begin_row(row.vm ? RowKind::vm_vif : RowKind::orphan, row.vm);
+    if (row.vm)
+      put_vm(sink, row.vm->vm, true, options);
+    put_vif(sink, *row.vif, !row.vm, options);
+  } else if (row.link) {
+    sink.begin_row(RowKind::port, nullptr);
+    put_port(sink, *row.link, row.bridge, options);
+  } else if (row.vm) {
+    sink.begin_row(RowKind::vm_only, row.vm);
+    put_vm(sink, row.vm->vm, false, options);
+  } else {
+    return; // an empty row: nothing to print
+  }
+  sink.end_row();
+}
+
+void print_vif_rows(const HostSelection &selection, const TableOptions &options, VifSink &sink) {
+  for (const auto &row : selection.rows)
+    print_vif_row(row, options, sink);
+}
+
+// ---- the table -----------------------------------------------------------------
+
+namespace {
 
 // Display width: count UTF-8 code points, not bytes, so names with accents
 // still line up.
@@ -54,169 +196,213 @@ std::size_t display_width(const std::string &s) {
   return width;
 }
 
-} // namespace
+// Collects each row's cells, then aligns the columns.
+class TableSink final : public VifSink {
+public:
+  using Cells = std::array<std::string, kVifColumns>;
 
-std::string render_vif_table(const HostSelection &selection, const TableOptions &options) {
-  using Cells = std::vector<std::string>;
-  std::vector<Cells> table;
-  table.push_back({"VM", "DOM", "IFACE", "BRIDGE", "MAC", "STATE", "RX pkt/B", "TX pkt/B",
-                   "DROP rx/tx"});
-  // Right-aligned columns: DOM and the counters.
-  const std::vector<bool> right{false, true, false, false, false, false, true, true, true};
-  for (const auto &row : selection.rows) {
-    Cells cells;
-    std::string vm_name = "-";
-    std::string dom = "-";
-    if (row.vm) {
-      vm_name = options.wide ? row.vm->vm.name_label : clip(row.vm->vm.name_label, 20);
-      if (row.vm->vm.dom_id && *row.vm->vm.dom_id >= 0)
-        dom = std::to_string(*row.vm->vm.dom_id);
-    } else if (row.vif) {
-      vm_name = "(orphan)";
-      dom = std::to_string(row.vif->dom_id);
-    } else if (row.link) {
-      vm_name = "(dom0)";
-    }
-    if (row.vif) {
-      const auto &vif = *row.vif;
-      const auto mac = vif.guest_mac ? vif.guest_mac : vif.mac;
-      cells = {vm_name,
-               dom,
-               vif.name,
-               vif.bridge.value_or("-"),
-               mac.value_or("-"),
-               vif.state.empty() ? "-" : vif.state,
-               pair_text(vif.rx, options.exact),
-               pair_text(vif.tx, options.exact),
-               count_text(vif.rx.dropped, false, options.exact) + "/" +
-                   count_text(vif.tx.dropped, false, options.exact)};
-    } else if (row.link) {
-      const auto &link = *row.link;
-      cells = {vm_name,
-               dom,
-               link.name,
-               row.bridge.empty() ? link.master.value_or("-") : row.bridge,
-               link.mac.value_or("-"),
-               link.state.empty() ? "-" : link.state,
-               pair_text(link.rx, options.exact),
-               pair_text(link.tx, options.exact),
-               count_text(link.rx.dropped, false, options.exact) + "/" +
-                   count_text(link.tx.dropped, false, options.exact)};
-    } else {
-      const std::string &power = row.vm->vm.power_state;
-      const std::string state =
-          (power.empty() || power == "running") ? "no-vif" : power;
-      cells = {vm_name, dom, "-", "-", "-", state, "-", "-", "-"};
-    }
-    table.push_back(std::move(cells));
+  TableSink() {
+    Cells header;
+    for (std::size_t i = 0; i < kVifColumns; ++i)
+      header[i] = kColumns[i].title;
+    rows_.push_back(std::move(header));
   }
 
-  std::vector<std::size_t> widths(table.front().size(), 0);
-  for (const auto &cells : table)
-    for (std::size_t i = 0; i < cells.size(); ++i)
-      widths[i] = std::max(widths[i], display_width(cells[i]));
+  void begin_row(RowKind, const HostVm *) override {
+    rows_.emplace_back();
+    named_.fill(false);
+  }
+  void put(FactScope, std::string_view, const JsonScalar &, VifColumn column,
+           std::string_view text) override {
+    if (column == VifColumn::none)
+      return;
+    const auto i = static_cast<std::size_t>(column);
+    rows_.back()[i] += text;
+    named_[i] = true;
+  }
+  void end_row() override {
+    for (std::size_t i = 0; i < kVifColumns; ++i)
+      if (!named_[i])
+        rows_.back()[i] = "-";
+  }
 
-  std::string out;
-  for (const auto &cells : table) {
+  std::string str() const {
+    std::array<std::size_t, kVifColumns> widths{};
+    for (const auto &cells : rows_)
+      for (std::size_t i = 0; i < kVifColumns; ++i)
+        widths[i] = std::max(widths[i], display_width(cells[i]));
+    std::string out;
+    for (const auto &cells : rows_)
+      out += line(cells, widths);
+    return out;
+  }
+
+private:
+  static std::string line(const Cells &cells, const std::array<std::size_t, kVifColumns> &widths) {
     std::string line;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
+    for (std::size_t i = 0; i < kVifColumns; ++i) {
       const std::size_t pad = widths[i] - display_width(cells[i]);
       if (i > 0)
         line.push_back(' ');
-      if (right[i])
+      if (kColumns[i].right)
         line.append(pad, ' ');
       line += cells[i];
-      if (!right[i] && i + 1 < cells.size())
+      if (!kColumns[i].right && i + 1 < kVifColumns)
         line.append(pad, ' ');
     }
     while (!line.empty() && line.back() == ' ')
       line.pop_back();
-    out += line;
-    out.push_back('\n');
+    line.push_back('\n');
+    return line;
   }
-  return out;
+
+  std::vector<Cells> rows_;
+  std::array<bool, kVifColumns> named_{};
+};
+
+} // namespace
+
+std::string render_vif_table(const HostSelection &selection, const TableOptions &options) {
+  TableSink table;
+  print_vif_rows(selection, options, table);
+  return table.str();
 }
+
+// ---- JSON ------------------------------------------------------------------------
 
 namespace {
 
-void write_vif(JsonWriter &json, const HostVif &vif, bool with_dom_id) {
-  json.begin_object();
-  json.field("name", vif.name);
-  json.field("kind", to_string(vif.kind));
-  if (with_dom_id)
-    json.field("dom_id", vif.dom_id);
-  json.field("device", vif.device);
-  json.field("bridge", vif.bridge);
-  json.field("mac", vif.mac);
-  json.field("guest_mac", vif.guest_mac);
-  json.field("mtu", vif.mtu);
-  json.key("state");
-  if (vif.state.empty())
-    json.null();
-  else
-    json.value(vif.state);
-  json.field("rx_packets", vif.rx.packets);
-  json.field("rx_bytes", vif.rx.bytes);
-  json.field("rx_errors", vif.rx.errors);
-  json.field("rx_dropped", vif.rx.dropped);
-  json.field("tx_packets", vif.tx.packets);
-  json.field("tx_bytes", vif.tx.bytes);
-  json.field("tx_errors", vif.tx.errors);
-  json.field("tx_dropped", vif.tx.dropped);
-  json.end_object();
+// Writes the facts as they come.  The rows must come grouped by VM (the
+// VM's facts are taken from its first row: later rows repeat them), orphans
+// last; ports are left out.
+class JsonSink final : public VifSink {
+public:
+  explicit JsonSink(bool pretty) : json_(pretty) {
+    json_.begin_object();
+    json_.key("vms");
+    json_.begin_array();
+  }
+
+  void begin_row(RowKind kind, const HostVm *vm) override {
+    write_vm_ = false;
+    skip_row_ = kind == RowKind::port;
+    if (kind == RowKind::orphan) {
+      start_orphans();
+    } else if (!skip_row_ && vm != vm_) {
+      close_vm();
+      json_.begin_object();
+      vm_ = vm;
+      write_vm_ = true;
+    }
+  }
+  void put(FactScope scope, std::string_view key, const JsonScalar &value, VifColumn,
+           std::string_view) override {
+    if (skip_row_ || key.empty())
+      return;
+    if (scope == FactScope::vm) {
+      if (write_vm_)
+        write(key, value);
+      return;
+    }
+    if (!in_orphans_ && !vifs_open_) {
+      json_.key("vifs");
+      json_.begin_array();
+      vifs_open_ = true;
+    }
+    if (!vif_open_) {
+      json_.begin_object();
+      vif_open_ = true;
+    }
+    write(key, value);
+  }
+  bool wants_text() const override { return false; }
+  void end_row() override {
+    if (vif_open_)
+      json_.end_object();
+    vif_open_ = false;
+  }
+
+  std::string finish() {
+    start_orphans();
+    json_.end_array();
+    json_.end_object();
+    return json_.str();
+  }
+
+private:
+  void write(std::string_view key, const JsonScalar &value) {
+    json_.key(key);
+    std::visit(
+        [&](const auto &v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::nullptr_t>)
+            json_.null();
+          else
+            json_.value(v);
+        },
+        value);
+  }
+  void close_vm() {
+    if (!vm_)
+      return;
+    if (!vifs_open_) { // a VM without interfaces
+      json_.key("vifs");
+      json_.begin_array();
+    }
+    json_.end_array();
+    json_.end_object();
+    vm_ = nullptr;
+    vifs_open_ = false;
+  }
+  void start_orphans() {
+    if (in_orphans_)
+      return;
+    close_vm();
+    json_.end_array();
+    json_.key("orphans");
+    json_.begin_array();
+    in_orphans_ = true;
+  }
+
+  JsonWriter json_;
+  const HostVm *vm_ = nullptr; // the VM being written
+  bool write_vm_ = false;      // this row is the VM's first
+  bool skip_row_ = false;      // a port
+  bool vifs_open_ = false;     // the VM's "vifs" array
+  bool vif_open_ = false;      // this row's interface object
+  bool in_orphans_ = false;
+};
+
+// The rows in JSON's order: each VM's rows together, VMs in the order of
+// their first row, then the orphans; ports are not in the JSON.
+std::vector<const HostSelection::Row *> json_order(const HostSelection &selection) {
+  std::vector<std::vector<const HostSelection::Row *>> vms;
+  std::unordered_map<const HostVm *, std::size_t> index;
+  std::vector<const HostSelection::Row *> orphans;
+  for (const auto &row : selection.rows) {
+    if (row.vm) {
+      const auto [at, first] = index.try_emplace(row.vm, vms.size());
+      if (first)
+        vms.emplace_back();
+      vms[at->second].push_back(&row);
+    } else if (row.vif) {
+      orphans.push_back(&row);
+    }
+  }
+  std::vector<const HostSelection::Row *> order;
+  order.reserve(selection.rows.size());
+  for (const auto &rows : vms)
+    order.insert(order.end(), rows.begin(), rows.end());
+  order.insert(order.end(), orphans.begin(), orphans.end());
+  return order;
 }
 
 } // namespace
 
 std::string render_vif_json(const HostSelection &selection, bool pretty) {
-  // Group the rows back into VMs (a VM appears once, with the VIFs that were
-  // selected) and orphans, keeping first-appearance order.
-  std::vector<std::pair<const HostVm *, std::vector<const HostVif *>>> vms;
-  std::vector<const HostVif *> orphans;
-  for (const auto &row : selection.rows) {
-    if (row.vm) {
-      auto it = std::find_if(vms.begin(), vms.end(),
-                             [&](const auto &entry) { return entry.first == row.vm; });
-      if (it == vms.end()) {
-        vms.push_back({row.vm, {}});
-        it = vms.end() - 1;
-      }
-      if (row.vif)
-        it->second.push_back(row.vif);
-    } else if (row.vif) {
-      orphans.push_back(row.vif);
-    }
-  }
-
-  JsonWriter json(pretty);
-  json.begin_object();
-  json.key("vms");
-  json.begin_array();
-  for (const auto &[vm, vifs] : vms) {
-    json.begin_object();
-    json.field("name_label", vm->vm.name_label);
-    json.field("uuid", vm->vm.uuid);
-    json.key("power_state");
-    if (vm->vm.power_state.empty())
-      json.null();
-    else
-      json.value(vm->vm.power_state);
-    json.field("dom_id", vm->vm.dom_id);
-    json.key("vifs");
-    json.begin_array();
-    for (const auto *vif : vifs)
-      write_vif(json, *vif, false);
-    json.end_array();
-    json.end_object();
-  }
-  json.end_array();
-  json.key("orphans");
-  json.begin_array();
-  for (const auto *vif : orphans)
-    write_vif(json, *vif, true);
-  json.end_array();
-  json.end_object();
-  return json.str();
+  JsonSink json(pretty);
+  for (const auto *row : json_order(selection))
+    print_vif_row(*row, TableOptions{}, json);
+  return json.finish();
 }
 
 } // namespace vifwall

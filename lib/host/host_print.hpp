@@ -1,9 +1,14 @@
-// Printing vif-of's answer: an aligned text table and JSON, both rendered
-// from the same selection of the HostMap (iproute2's "JSON from the same
-// model as text", without mixing the two in one print call).
+// Printing vif-of's answer: an aligned text table and JSON, both from ONE
+// walk over the selection (iproute2's print_string(PRINT_ANY, "key", "fmt",
+// value)): every fact is one VifSink::put call that carries its JSON key and
+// value and its text for the table, so the two outputs cannot drift apart.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "host.hpp"
@@ -38,5 +43,46 @@ std::string render_vif_table(const HostSelection &selection, const TableOptions 
 // {"vms": [...], "orphans": [...]}; the schema is documented in vif-of(8).
 std::string render_vif_json(const HostSelection &selection, bool pretty);
 
+// ---- the one walk both renderings share ------------------------------------
+
+// The table's columns, in order.  `none`: the fact is not in the table.
+enum class VifColumn { none = -1, vm, dom, iface, bridge, mac, state, rx, tx, drop };
+inline constexpr std::size_t kVifColumns = 9;
+// The header of `column` ("VM", "DOM", ..., "DROP rx/tx"); "" for none.
+const char *vif_column_title(VifColumn column);
+
+// What a row is.  JSON groups VM rows (an interface of a VM, or a VM with
+// none) by VM under "vms" and puts orphans under "orphans"; a port of dom0's
+// own (an uplink shown by --bridge) is in the table only.
+enum class RowKind { vm_vif, vm_only, orphan, port };
+
+// Which JSON object a fact belongs to: the row's VM or the row's interface.
+enum class FactScope { vm, vif };
+
+// A JSON value of a fact; a string is a view valid during the put call.
+using JsonScalar = std::variant<std::nullptr_t, std::string_view, std::int64_t, std::uint64_t>;
+
+class VifSink {
+public:
+  virtual ~VifSink() = default;
+  virtual void begin_row(RowKind kind, const HostVm *vm) = 0;
+  // One fact: the JSON field `key` = `value` of the scope's object, and
+  // `text` appended to the row's cell in `column`.  column == none: JSON
+  // only; key empty: table only.  Facts come in JSON key order; a table cell
+  // that no fact of the row names shows "-".
+  virtual void put(FactScope scope, std::string_view key, const JsonScalar &value,
+                   VifColumn column, std::string_view text) = 0;
+  virtual void end_row() = 0;
+  // False for a sink that ignores the texts (JSON): the walk may then pass
+  // "" for texts that are costly to format.
+  virtual bool wants_text() const { return true; }
+};
+
+// The walk of one row: begin_row, its facts, end_row (nothing for a row
+// with no VM, interface or port).  `options` shape the table's texts only.
+void print_vif_row(const HostSelection::Row &row, const TableOptions &options, VifSink &sink);
+// Every row of the selection, in order (the table's order; the JSON walks
+// the same rows grouped by VM, orphans last).
+void print_vif_rows(const HostSelection &selection, const TableOptions &options, VifSink &sink);
 
 } // namespace vifwall

@@ -1,12 +1,10 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # bash completion for vif-of: options, VM names (from a snapshot and from the
 # cached live list), and that a TAB never waits long for a hung xe.
-set -euo pipefail
-build=$1 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-export PATH="$build/tools:$PATH" XDG_RUNTIME_DIR=$tmp
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init "$@"
+export PATH="$BUILD_DIR/tools:$PATH" XDG_RUNTIME_DIR=$E2E_TMP
 
 # complete_with SCRIPT FUNCTION WORDS...: COMPREPLY, one per line.
 complete_with() {
@@ -18,52 +16,52 @@ complete_with() {
         printf "%s\n" "${COMPREPLY[@]}"
     ' _ "$@"
 }
-complete_words() { complete_with "$src/completions/vif-of" _vif_of "$@"; }
+complete_words() { complete_with "$SOURCE_DIR/completions/vif-of" _vif_of "$@"; }
 
 out=$(complete_words vif-of --js)
 [ "$out" = "--json" ] || fail "option completion gave: $out"
 
-out=$(complete_words vif-of --from "$src/examples/xen6" i-)
+out=$(complete_words vif-of --from "$SOURCE_DIR/examples/xen6" i-)
 [ "$out" = "i-2-3-VM" ] || fail "VM completion from a snapshot gave: $out"
 
-out=$(complete_words vif-of --from "$src/examples/xen6" Con)
+out=$(complete_words vif-of --from "$SOURCE_DIR/examples/xen6" Con)
 [ "$out" = "Control domain on host: Rack1Pod1Host22" ] || fail "a name with spaces must stay one word: $out"
 
 # Live: a fake xe that counts its calls.
-mkdir -p "$tmp/bin"
-cat > "$tmp/bin/xe" <<'XE'
+mkdir -p "$E2E_TMP/bin"
+cat > "$E2E_TMP/bin/xe" <<'XE'
 #!/bin/sh
 echo call >> "$XE_CALLS"
 echo 'web\, one,i-2-3-VM,r-4-VM'
 XE
-chmod +x "$tmp/bin/xe"
-export XE_CALLS=$tmp/calls
-out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms)
+chmod +x "$E2E_TMP/bin/xe"
+export XE_CALLS=$E2E_TMP/calls
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms)
 [ "$out" = "$(printf 'web, one\ni-2-3-VM\nr-4-VM')" ] || fail "--list-vms gave: $out"
-out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms)
-[ "$(wc -l < "$tmp/calls")" -eq 1 ] || fail "the second TAB within the TTL must not call xe"
-out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms --cache-ttl 0)
-[ "$(wc -l < "$tmp/calls")" -eq 2 ] || fail "an expired cache must be refreshed"
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms)
+[ "$(wc -l < "$E2E_TMP/calls")" -eq 1 ] || fail "the second TAB within the TTL must not call xe"
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms --cache-ttl 0)
+[ "$(wc -l < "$E2E_TMP/calls")" -eq 2 ] || fail "an expired cache must be refreshed"
 
 # A hung xe: the stale list comes back after the 2 s completion timeout, not after 60 s.
-cat > "$tmp/bin/xe" <<'XE'
+cat > "$E2E_TMP/bin/xe" <<'XE'
 #!/bin/sh
 exec sleep 60
 XE
 start=$(date +%s)
-out=$(VIFWALL_XE=$tmp/bin/xe vif-of --list-vms --cache-ttl 0)
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms --cache-ttl 0)
 elapsed=$(( $(date +%s) - start ))
 [ "$elapsed" -lt 10 ] || fail "completion waited ${elapsed}s for a hung xe"
 grep -qx 'i-2-3-VM' <<<"$out" || fail "a hung xe should give the stale cached list, got: $out"
 # sg-apply: subcommands, their options, and VM names from the state directory.
-sg_complete() { complete_with "$src/completions/sg-apply" _sg_apply "$@"; }
+sg_complete() { complete_with "$SOURCE_DIR/completions/sg-apply" _sg_apply "$@"; }
 out=$(sg_complete sg-apply def)
 [ "$out" = "default" ] || fail "sg-apply subcommand completion gave: $out"
 out=$(sg_complete sg-apply rules --rules-)
 [ "$out" = "--rules-file" ] || fail "sg-apply rules option completion gave: $out"
-mkdir -p "$tmp/state"
-printf 'vifwall-state 1\nvm i-2-3-VM\n' > "$tmp/state/i-2-3-VM.state"
-out=$(sg_complete sg-apply --state-dir "$tmp/state" destroy --vm i-)
+mkdir -p "$E2E_TMP/state"
+printf 'vifwall-state 1\nvm i-2-3-VM\n' > "$E2E_TMP/state/i-2-3-VM.state"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" destroy --vm i-)
 [ "$out" = "i-2-3-VM" ] || fail "sg-apply destroy --vm completion gave: $out"
 out=$(sg_complete sg-apply --arp-filter e)
 [ "$out" = "ebtables" ] || fail "--arp-filter completion gave: $out"

@@ -2,24 +2,38 @@
 # Shared helpers for the end-to-end tests in tests/e2e/.
 #
 # CMake runs every test as `bash SCRIPT BUILD_DIR SOURCE_DIR`; exit 0 passes,
-# 77 skips, anything else fails.  A test starts with
+# 77 skips, anything else fails.  Every test starts with
 #
+#   # shellcheck source-path=SCRIPTDIR source=lib.sh
 #   . "$(dirname "$0")/lib.sh"
-#   e2e_init "$@"
-#   require_root          # skip (77) when not root; FAIL under CI=true
-#   require_sim           # skip when sim's prerequisites are missing; FAIL under CI=true
+#   e2e_init --root --sim "$@"   # or just e2e_init "$@" when it needs neither
 #
-# e2e_init gives the test a private sim state directory and installs a trap
-# that runs `sim down --all` on it when the test ends for any reason (pass,
-# failure, `set -e` abort, SIGINT/SIGTERM/SIGHUP), so no namespace survives
-# a test.  If a run was SIGKILLed (no trap can run then), the next run of the
-# same test in the same build directory removes its leftovers first.
+# --root skips (77) when not root, --sim when the simulator's prerequisites
+# are missing; under CI=true either skip is a failure instead (see skip).
+# e2e_init gives the test a private sim state directory and scratch
+# directory ($E2E_TMP) and installs a trap that runs `sim down --all` on it
+# when the test ends for any reason (pass, failure, `set -e` abort,
+# SIGINT/SIGTERM/SIGHUP), so no namespace survives a test.  If a run was
+# SIGKILLed (no trap can run then), the next run of the same test in the
+# same build directory removes its leftovers first.
 
 set -euo pipefail
 
-# e2e_init BUILD_DIR SOURCE_DIR: sets BUILD_DIR SOURCE_DIR SIM XE SEED_HOST
-# TEST_NAME E2E_TMP, exports VIFWALL_SIM_DIR, installs the cleanup trap.
+# e2e_init [--root] [--sim] BUILD_DIR SOURCE_DIR: sets BUILD_DIR SOURCE_DIR
+# SIM XE SEED_HOST TEST_NAME E2E_TMP, exports VIFWALL_SIM_DIR, installs the
+# cleanup trap, then checks what the options ask for (require_root,
+# require_sim), in that order.
 e2e_init() {
+  local needs_root=false needs_sim=false
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --root) needs_root=true ;;
+      --sim) needs_sim=true ;;
+      --*) echo "e2e_init: unknown option $1" >&2; exit 2 ;;
+      *) break ;;
+    esac
+    shift
+  done
   if [ $# -lt 2 ]; then
     echo "usage: bash $0 BUILD_DIR SOURCE_DIR" >&2
     exit 2
@@ -45,6 +59,8 @@ e2e_init() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   trap 'exit 129' HUP
+  if $needs_root; then require_root; fi
+  if $needs_sim; then require_sim; fi
 }
 
 # The EXIT trap: kills the test's background jobs, takes every sim of the
@@ -135,6 +151,16 @@ sg_apply_in() {
     VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" "$BUILD_DIR/tools/sg-apply" "$@"
 }
 
+# reliability_driver SIM DRIVER [ARGS...]: tests/reliability/DRIVER.py run
+# inside SIM's dom0 namespace directly (without `sim dom0`'s overhead), with
+# the built sg-apply and the test's scratch directory as its first arguments.
+reliability_driver() {
+  local sim=$1 driver=$2
+  shift 2
+  ip netns exec "$sim-dom0" python3 "$SOURCE_DIR/tests/reliability/$driver.py" \
+    "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" "$@"
+}
+
 # sim_up HOSTFILE [up options]: prints the new sim's name.
 sim_up() {
   "$SIM" up "$@"
@@ -192,7 +218,7 @@ wait_until() {
   done
 }
 
-# Run directly (CMake's tests/e2e/*.sh glob makes this file a test too), it
+# Run directly (`bash tests/e2e/lib.sh`; CMake leaves it out of the tests), it
 # checks its own rules: a skip is exit 77, but a failure under CI=true.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   status=0
@@ -205,5 +231,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   (assert_eq a b "self-test") 2>/dev/null || status=$?
   [ "$status" -eq 1 ] || { echo "FAIL: assert_eq a b exits $status, expected 1" >&2; exit 1; }
   (assert_contains "vif7.0 master xenbr0" "master xenbr0" "self-test") || exit 1
+  status=0
+  (e2e_init --bogus a b) 2>/dev/null || status=$?
+  [ "$status" -eq 2 ] || { echo "FAIL: e2e_init --bogus exits $status, expected 2" >&2; exit 1; }
   echo "PASS: lib.sh self-test"
 fi

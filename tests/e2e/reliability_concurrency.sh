@@ -6,13 +6,10 @@
 # driver is tests/reliability/concurrency.py.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 vms=$(awk -v s="${VIFWALL_RELIABILITY_SCALE:-1}" 'BEGIN { n = int(16 * s); if (n < 8) n = 8; if (n > 64) n = 64; print n }')
 "$SIM" generate --vms "$vms" --vifs 1 --seed 6 > "$E2E_TMP/host"
 name=$(sim_up "$E2E_TMP/host")
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/concurrency.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" "$E2E_TMP/host" || fail "concurrency (see above)"
+reliability_driver "$name" concurrency "$E2E_TMP/host" || fail "concurrency (see above)"
 echo "PASS: $TEST_NAME"

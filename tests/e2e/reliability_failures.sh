@@ -7,12 +7,9 @@
 # files are as before.  The driver is tests/reliability/failures.py.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 command -v unshare >/dev/null || skip "unshare is missing (package util-linux)"
 
 name=$(sim_up "$SEED_HOST")
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/failures.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" || fail "failures (see above)"
+reliability_driver "$name" failures || fail "failures (see above)"
 echo "PASS: $TEST_NAME"

@@ -11,11 +11,8 @@
 # is tests/reliability/hostile.py (it runs inside the simulated dom0).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/hostile.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" || fail "hostile values (see above)"
+reliability_driver "$name" hostile || fail "hostile values (see above)"
 echo "PASS: $TEST_NAME"

@@ -6,12 +6,9 @@
 # pipe holds.  The driver is tests/reliability/kill_windows.py.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 command -v strace >/dev/null || skip "strace is missing (package strace)"
 
 name=$(sim_up "$SEED_HOST")
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/kill_windows.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" || fail "kills at chosen moments (see above)"
+reliability_driver "$name" kill_windows || fail "kills at chosen moments (see above)"
 echo "PASS: $TEST_NAME"

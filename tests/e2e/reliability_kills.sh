@@ -8,15 +8,12 @@
 # The driver is tests/reliability/kills.py (it runs inside the sim's dom0).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 # A's own extra addresses: one it may never use, one that becomes its
 # secondary IP in some states.
 "$SIM" guest "$name" i-2-3-VM -- ip addr add 10.147.41.250/32 dev eth0
 "$SIM" guest "$name" i-2-3-VM -- ip addr add 10.147.41.241/32 dev eth0
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/kills.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" "$name" || fail "kills (see above)"
+reliability_driver "$name" kills "$name" || fail "kills (see above)"
 echo "PASS: $TEST_NAME"

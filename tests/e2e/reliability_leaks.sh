@@ -6,12 +6,9 @@
 # tests/reliability/leaks.py.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 "$SIM" generate --vms 40 --vifs 1 --seed 7 > "$E2E_TMP/host"
 name=$(sim_up "$E2E_TMP/host")
-ip netns exec "$name-dom0" python3 "$SOURCE_DIR/tests/reliability/leaks.py" \
-  "$BUILD_DIR/tools/sg-apply" "$E2E_TMP" "$E2E_TMP/host" || fail "leaks (see above)"
+reliability_driver "$name" leaks "$E2E_TMP/host" || fail "leaks (see above)"
 echo "PASS: $TEST_NAME"

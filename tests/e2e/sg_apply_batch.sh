@@ -3,9 +3,7 @@
 # before anything is applied, and idempotent.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 sg() { sg_apply_in "$name" "$@"; }

@@ -4,9 +4,7 @@
 # DEFAULT_EBTABLES and i-2-3-VM), and a second identical run changes nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 sg() { sg_apply_in "$name" "$@"; }

@@ -3,9 +3,7 @@
 # default), and with long VM names that would collide in CloudStack's naming.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 A=i-2-3-VM A_IP=10.147.41.238 A_MAC=06:f8:c8:00:00:09

@@ -11,9 +11,7 @@
 #  * trouble exits 2; the completions offer the recorded VMs.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 TOOLS=$BUILD_DIR/tools
 STATE=$E2E_TMP/state
 

@@ -4,9 +4,7 @@
 # learns both guest MACs on their vif ports.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 a=i-2-3-VM a_ip=10.147.41.238

@@ -5,9 +5,7 @@
 # interrupted -- afterwards no namespace, process or state is left.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 # No live process mentions the sim (zombies of killed processes don't count:
 # they hold no namespace, and PID 1 of a container may never reap them).

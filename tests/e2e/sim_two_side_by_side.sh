@@ -4,9 +4,7 @@
 # the other intact.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 first=$(sim_up "$SEED_HOST")
 second=$(sim_up "$SEED_HOST")

@@ -4,9 +4,7 @@
 # sim down removes all of it, including processes still running inside.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
 [ -n "$name" ] || fail "sim up printed no name"

@@ -3,9 +3,7 @@
 # file says: it runs (the stand-in) xe, ip -s link and brctl show itself.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-e2e_init "$@"
-require_root
-require_sim
+e2e_init --root --sim "$@"
 VIF_OF=$BUILD_DIR/tools/vif-of
 
 name=$(sim_up "$SEED_HOST")

@@ -20,8 +20,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
+import rel
 
 
 def run_parallel(sg, commands):
@@ -195,8 +194,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

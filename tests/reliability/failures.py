@@ -19,18 +19,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
-
-A, A_ID, A_IP, A_MAC, A_VIF = "i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "vif7.0"
-B, B_IP, B_MAC = "i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b"
-ID_ARGS = ["--vm=" + A, "--vm-id=" + A_ID, "--ip=" + A_IP, "--mac=" + A_MAC, "--vif=" + A_VIF]
-
-
-def real(tool):
-    path = shutil.which(tool)
-    rel.check(path, "%s not found" % tool)
-    return path
+import rel
+from rel import A, B, B_IP, B_MAC, ID_ARGS
 
 
 def snapshot(state_dir):
@@ -61,7 +51,7 @@ def wrappers(tmp, name, failing):
         counter = os.path.join(directory, tool + ".count")
         with open(path, "w") as handle:
             handle.write("#!/bin/sh\nn=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'\n"
-                         "%s\nexec '%s' \"$@\"\n" % (counter, counter, snippet, real(tool)))
+                         "%s\nexec '%s' \"$@\"\n" % (counter, counter, snippet, rel.real(tool)))
         os.chmod(path, 0o755)
     return directory
 
@@ -241,8 +231,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

@@ -23,10 +23,9 @@ import sys
 import time
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
+import rel
+from rel import A, A_ID, A_IP, A_MAC, A_VIF
 
-A, A_ID, A_IP, A_MAC, A_VIF = "i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "vif7.0"
 VALID_RULES = "I:tcp;22;22;10.0.0.0/8,192.168.0.0/16,NEXT I:icmp;8;0;10.147.40.0/23,NEXT E:udp;53;53;0.0.0.0/0,NEXT "
 RAW_FF = "\udcff"  # passed to argv as the raw byte 0xff (invalid UTF-8)
 
@@ -569,8 +568,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

@@ -21,26 +21,16 @@ Exit status 1 when a scenario fails; each prints what it found.
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
+import rel
+from rel import A, A_VIF, B, B_IP, B_MAC, ID_ARGS
 
-A, A_ID, A_IP, A_MAC, A_VIF = "i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "vif7.0"
-B, B_IP, B_MAC = "i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b"
-ID_ARGS = ["--vm=" + A, "--vm-id=" + A_ID, "--ip=" + A_IP, "--mac=" + A_MAC, "--vif=" + A_VIF]
 WEB_RULES = "I:tcp;80;80;%s/32,NEXT " % B_IP
 SSH_RULES = "I:tcp;22;22;%s/32,NEXT " % B_IP
-
-
-def real(tool):
-    path = shutil.which(tool)
-    rel.check(path, "%s not found" % tool)
-    return path
 
 
 def wrapper_dir(tmp, name, script):
@@ -65,7 +55,7 @@ def clean_host(sg):
     if re.search(r"^-A FORWARD -[io] \S+ -j vifwall-cutoff$", text, re.M):
         kept = "\n".join(line for line in text.splitlines()
                          if not re.match(r"^-A FORWARD -[io] vif\S+ -j vifwall-cutoff$", line)) + "\n"
-        subprocess.run([real("ebtables-restore")], input=kept.encode(), check=True)
+        subprocess.run([rel.real("ebtables-restore")], input=kept.encode(), check=True)
     sg.ok(["setup"])
     sg.ok(["default", "--vm=" + B, "--vm-id=5", "--ip=" + B_IP, "--mac=" + B_MAC, "--vif=vif8.0",
            "--vif=tap8.0"])
@@ -98,7 +88,7 @@ def destroy_lift(sg, tmp):
 n=$(cat '%s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%s'
 if [ "$n" -ge 2 ]; then kill -9 $PPID; exit 1; fi
 exec '%s' "$@"
-""" % (counter, counter, real("ebtables-restore")))
+""" % (counter, counter, rel.real("ebtables-restore")))
     killed = rel.SgApply(sg.binary, sg.tmp, extra_env={"PATH": directory + ":" + os.environ["PATH"]})
     rc, _, err, _ = killed.run(["destroy", "--vm=" + A])
     rel.check(rc == -signal.SIGKILL, "the destroy was not killed where intended: exit %d %s" % (rc, err))
@@ -121,7 +111,7 @@ def log_before_state(sg, tmp):
     sg.ok(["default"] + ID_ARGS)
     sg.ok(["rules"] + ID_ARGS + ["--sig=1", "--seq=1", "--rules=" + WEB_RULES])
     # Renames of a `rules` run: two probe files, then A.state, then A.log.
-    strace = real("strace")
+    strace = rel.real("strace")
     argv = [strace, "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat,renameat2",
             "-e", "inject=rename,renameat,renameat2:signal=KILL:when=4"] + \
         sg.argv(["rules"] + ID_ARGS + ["--sig=2", "--seq=2", "--rules=" + SSH_RULES])
@@ -174,7 +164,7 @@ def load_foreign_chain(ips):
     if ":OTHER-SOFTWARE ACCEPT" not in lines:
         lines.insert(lines.index(":DEFAULT_EBTABLES RETURN") + 1, ":OTHER-SOFTWARE ACCEPT")
     rules = ["-A OTHER-SOFTWARE -p IPv4 --ip-src %s -j CONTINUE" % ip for ip in ips]
-    subprocess.run([real("ebtables-restore")], input=("\n".join(lines + rules) + "\n").encode(), check=True)
+    subprocess.run([rel.real("ebtables-restore")], input=("\n".join(lines + rules) + "\n").encode(), check=True)
 
 
 def first_ebtables_load(sg, argv):
@@ -216,7 +206,7 @@ def truncated_input(sg, tmp):
     before = ebtables_chains(rel.ebtables_dump())
     # The child reads slowly: sg-apply blocks writing the table into the
     # pipe, and is killed there.
-    directory = wrapper_dir(tmp, "ebtables-restore", "sleep 0.6\nexec '%s' \"$@\"\n" % real("ebtables-restore"))
+    directory = wrapper_dir(tmp, "ebtables-restore", "sleep 0.6\nexec '%s' \"$@\"\n" % rel.real("ebtables-restore"))
     slow = rel.SgApply(sg.binary, sg.tmp, extra_env={"PATH": directory + ":" + os.environ["PATH"]})
     proc = slow.start(argv)
     time.sleep(0.3)
@@ -264,8 +254,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

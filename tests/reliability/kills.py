@@ -31,11 +31,9 @@ import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
+import rel
+from rel import A, A_IP, A_VIF, B, B_IP, B_MAC, ID_ARGS
 
-A, A_ID, A_IP, A_MAC, A_VIF = "i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "vif7.0"
-B, B_IP, B_MAC = "i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b"
 OUT_IP = "10.147.40.1"
 A_SEC = "10.147.41.241"   # becomes A's secondary IP in some states
 A_SPOOF = "10.147.41.250"  # never A's
@@ -60,8 +58,6 @@ B_PROBES = {"LAN->B:22", "LAN->B:23"}
 RULES_22_FROM_B = "I:tcp;22;22;%s/32,NEXT " % B_IP
 RULES_80_AND_EGRESS = ("I:tcp;80;80;%s/32,NEXT I:tcp;22;22;%s/32,NEXT E:tcp;443;443;0.0.0.0/0,NEXT "
                        % (B_IP, OUT_IP))
-
-ID_ARGS = ["--vm=" + A, "--vm-id=" + A_ID, "--ip=" + A_IP, "--mac=" + A_MAC, "--vif=" + A_VIF]
 
 
 class Cycle:
@@ -512,8 +508,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

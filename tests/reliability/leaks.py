@@ -18,8 +18,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rel  # noqa: E402
+import rel
 
 RULE_SHAPES = [
     "I:tcp;22;22;10.0.0.0/8,NEXT ",
@@ -95,8 +94,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except rel.Failure as error:
-        rel.log("FAIL: %s" % error)
-        sys.exit(1)
+    rel.run_driver(main)

@@ -5,12 +5,17 @@ The drivers run INSIDE the simulated dom0's network namespace
 netfilter tools are started directly, without `sim dom0`'s overhead.
 Packets are sent by probe agents (probe_agent.py) started in the guests'
 namespaces.  Standard library only.
+
+A driver starts with `import rel` (Python puts the driver's own directory,
+this one, first on sys.path), takes the seed host's VMs from here (A, B,
+ID_ARGS) and ends with `rel.run_driver(main)`.
 """
 
 import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -43,6 +48,22 @@ class Failure(Exception):
 def check(condition, message):
     if not condition:
         raise Failure(message)
+
+
+def run_driver(main):
+    """A driver's entry point: main(), a Failure printed as "FAIL: ..." and exit 1."""
+    try:
+        main()
+    except Failure as error:
+        log("FAIL: %s" % error)
+        sys.exit(1)
+
+
+def real(tool):
+    """The path of `tool` in PATH (the real one, before wrappers are put first)."""
+    path = shutil.which(tool)
+    check(path, "%s not found" % tool)
+    return path
 
 
 class SgApply:
@@ -353,6 +374,13 @@ def user_vms(host_file):
 def id_args(vm):
     return (["--vm=" + vm["name"], "--vm-id=" + vm["id"], "--ip=" + vm["ip"], "--mac=" + vm["mac"]] +
             ["--vif=" + vif for vif in vm["vifs"]])
+
+
+# The seed host's user VMs (examples/hosts/xen6.host), as the drivers that
+# run on it use them: A is the VM under test, B a bystander.
+A, A_ID, A_IP, A_MAC, A_VIF = "i-2-3-VM", "3", "10.147.41.238", "06:f8:c8:00:00:09", "vif7.0"
+B, B_IP, B_MAC = "i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b"
+ID_ARGS = id_args({"name": A, "id": A_ID, "ip": A_IP, "mac": A_MAC, "vifs": [A_VIF]})  # A's
 
 
 _GENERATION = re.compile(r"\b(i-\d+-\d+-VM-[ie]\d+)[ab]\b")
