@@ -125,6 +125,7 @@ class Host:
     uuid: Optional[str] = None
     bridges: List[Bridge] = field(default_factory=list)
     vms: List[Vm] = field(default_factory=list)
+    line: int = 0  # of the `host` line (0: none, the defaults)
 
     def host_uuid(self) -> str:
         return self.uuid or stable_uuid("host", self.name_label)
@@ -227,6 +228,7 @@ def _parse_ifname(line: _Line, text: str, what: str) -> str:
 
 def _parse_host(line: _Line, host: Host) -> None:
     host.name_label = line.value_of("host")
+    host.line = line.number
     while line.more():
         key = line.next()
         if key == "uuid":

@@ -7,10 +7,15 @@ with the sim name, so two sims never collide, and the state directory
 records the namespaces *before* they are created, so `down` can always find
 what a killed or failed `up` left behind.
 
+Each dom0 also gets its own /etc/xensource-inventory (the file in which a
+XenServer host names itself: INSTALLATION_UUID), as /etc/netns/NS/ entries
+that `ip netns exec NS` bind-mounts over /etc (see "etc/netns" below).
+
 All commands run with argument lists (never through a shell).
 """
 
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -19,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from typing import Dict, List, Optional
 
 import hostfile
@@ -32,7 +38,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 # Test hook: `VIFWALL_SIM_FAIL_AT=<step>` makes `up` fail at that step, so the
 # tests can check that a failing `up` removes what it built.
 FAIL_AT_ENV = "VIFWALL_SIM_FAIL_AT"
-STEPS = ("namespaces", "dom0", "outside", "guests", "sysctl")
+STEPS = ("inventory", "namespaces", "dom0", "outside", "guests", "sysctl")
 
 
 class SimError(Exception):
@@ -70,6 +76,22 @@ def planned_namespaces(name: str, host: hostfile.Host) -> List[str]:
 
 def netns_exists(ns: str) -> bool:
     return os.path.exists(os.path.join(NETNS_DIR, ns))
+
+
+def dom0_env(environ: Dict[str, str], directory: str, name: str,
+             pool_directory: Optional[str] = None) -> Dict[str, str]:
+    """The environment of commands in sim `name`'s dom0 (`sim dom0`, and the
+    plugins `xe host-call-plugin` runs there): the stand-in xe first in PATH,
+    VIFWALL_SIM_HOST/NAME, and VIFWALL_SIM_POOL for a pool member."""
+    env = dict(environ)
+    env["PATH"] = os.path.join(directory, "bin") + os.pathsep + env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    env["VIFWALL_SIM_HOST"] = os.path.join(directory, HOST_COPY)
+    env["VIFWALL_SIM_NAME"] = name
+    if pool_directory:
+        env["VIFWALL_SIM_POOL"] = pool_directory
+    else:
+        env.pop("VIFWALL_SIM_POOL", None)
+    return env
 
 
 # ---- running commands ------------------------------------------------------
@@ -198,6 +220,172 @@ def list_sims(base: str) -> List[str]:
     return [e for e in entries if os.path.isdir(os.path.join(base, e))]
 
 
+# ---- etc/netns: each dom0's own /etc/xensource-inventory --------------------
+#
+# `ip netns exec NS CMD` unshares the mount namespace and bind-mounts every
+# entry of /etc/netns/NS/ over /etc/<entry> (iproute2 ip/ipnetns.c,
+# bind_etc(); ip-netns(8): "ip netns exec automates handling of this
+# configuration, file convention for network namespace unaware applications,
+# by creating a mount namespace and bind mounting all of the per network
+# namespace configure files into their traditional location in /etc").
+# So /etc/netns/<sim>-dom0/xensource-inventory is what everything run in that
+# dom0 through `ip netns exec` (sim dom0, xe host-call-plugin, the
+# reliability drivers) reads as /etc/xensource-inventory.
+#
+# A bind mount needs its target to exist: with no /etc/xensource-inventory on
+# this machine, iproute2 6.1 prints "Bind /etc/netns/NS/xensource-inventory ->
+# /etc/xensource-inventory failed: No such file or directory" and runs the
+# command without it (tried here).  So while any sim has an inventory, a
+# placeholder /etc/xensource-inventory (comment lines only) is the mount point;
+# it is created only when no such file exists, remembered in PLACEHOLDER_MARK
+# (its device and inode), and removed with the last sim's inventory.  A real
+# /etc/xensource-inventory (a Xen host) is never touched.  All of it happens
+# under ETC_LOCK, so concurrent sims never remove the mount point another one
+# still needs.
+
+ETC_NETNS_DIR = "/etc/netns"
+INVENTORY_NAME = "xensource-inventory"
+INVENTORY_MOUNT_POINT = "/etc/xensource-inventory"
+ETC_LOCK = "/run/vifwall-sim-etc.lock"
+PLACEHOLDER_MARK = "/run/vifwall-sim-etc.placeholder"
+PLACEHOLDER_TEXT = ("# Mount point left by the vifwall simulator (sim/sim) while a sim is up:\n"
+                    "# `ip netns exec NAME-dom0` bind-mounts /etc/netns/NAME-dom0/xensource-inventory\n"
+                    "# here.  Removed with the last sim.  Not a XenServer inventory.\n")
+
+
+def etc_netns_dir(ns: str) -> str:
+    return os.path.join(ETC_NETNS_DIR, ns)
+
+
+@contextmanager
+def etc_lock():
+    fd = os.open(ETC_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def inventory_text(host: hostfile.Host) -> str:
+    """The dom0's /etc/xensource-inventory: KEY='VALUE' lines as the host
+    installer writes them (xenserver/host-installer backend.py,
+    writeInventory(): PRODUCT_BRAND, PRODUCT_VERSION, BUILD_NUMBER,
+    INSTALLATION_DATE, INSTALLATION_UUID, CONTROL_DOMAIN_UUID, DOM0_MEM,
+    DOM0_VCPUS, MANAGEMENT_INTERFACE, MANAGEMENT_ADDRESS_TYPE; disk keys left
+    out).  Values match what the stand-in xe says of the same host."""
+    control = next((vm for vm in host.vms if vm.is_control_domain), None)
+    management = next((b.name for b in host.bridges if b.ip is not None and b.uplink), "")
+    values = [
+        ("PRODUCT_BRAND", "XenServer"),
+        ("PRODUCT_VERSION", "6.2.0"),
+        ("BUILD_NUMBER", "70446c"),
+        ("INSTALLATION_DATE", "2013-09-01 14:02:11.000000"),
+        ("INSTALLATION_UUID", host.host_uuid()),
+        ("CONTROL_DOMAIN_UUID", control.uuid if control else hostfile.stable_uuid("control", host.host_uuid())),
+        ("DOM0_MEM", str((control.memory if control else hostfile.DEFAULT_MEMORY["control"]) // (1 << 20))),
+        ("DOM0_VCPUS", str(control.vcpus if control else 1)),
+        ("MANAGEMENT_INTERFACE", management),
+        ("MANAGEMENT_ADDRESS_TYPE", "IPv4"),
+    ]
+    return "".join(f"{key}='{value}'\n" for key, value in values)
+
+
+def _read_mark() -> Optional[tuple]:
+    try:
+        with open(PLACEHOLDER_MARK, encoding="utf-8") as f:
+            dev, ino = f.read().split()
+        return int(dev), int(ino)
+    except (OSError, ValueError):
+        return None
+
+
+def _ensure_mount_point() -> None:
+    """Creates the placeholder /etc/xensource-inventory if there is none
+    (caller holds etc_lock)."""
+    if os.path.lexists(INVENTORY_MOUNT_POINT):
+        return
+    fd = os.open(INVENTORY_MOUNT_POINT, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, PLACEHOLDER_TEXT.encode())
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    with open(PLACEHOLDER_MARK, "w", encoding="utf-8") as f:
+        f.write(f"{st.st_dev} {st.st_ino}\n")
+
+
+def _any_inventory_left() -> bool:
+    try:
+        entries = os.listdir(ETC_NETNS_DIR)
+    except FileNotFoundError:
+        return False
+    return any(os.path.exists(os.path.join(ETC_NETNS_DIR, e, INVENTORY_NAME)) for e in entries)
+
+
+def _drop_mount_point_if_unused() -> None:
+    """Removes our placeholder once no sim inventory is left (caller holds
+    etc_lock).  Only the very file we created goes."""
+    mark = _read_mark()
+    if mark is None or _any_inventory_left():
+        return
+    try:
+        st = os.lstat(INVENTORY_MOUNT_POINT)
+        if (st.st_dev, st.st_ino) == mark:
+            os.unlink(INVENTORY_MOUNT_POINT)
+    except FileNotFoundError:
+        pass
+    try:
+        os.unlink(PLACEHOLDER_MARK)
+    except FileNotFoundError:
+        pass
+
+
+def install_inventory(ns: str, text: str) -> None:
+    """Writes /etc/netns/NS/xensource-inventory (atomically) and makes sure
+    /etc/xensource-inventory exists for `ip netns exec NS` to bind it on."""
+    with etc_lock():
+        os.makedirs(ETC_NETNS_DIR, mode=0o755, exist_ok=True)
+        directory = etc_netns_dir(ns)
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        # The temporary file sits in /etc/netns itself: an entry of
+        # /etc/netns/NS would be bind-mounted (or warned about) by any
+        # concurrent `ip netns exec NS`.
+        tmp = os.path.join(ETC_NETNS_DIR, f".{ns}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(directory, INVENTORY_NAME))
+        _ensure_mount_point()
+
+
+def remove_etc_netns(directories: List[str]) -> List[str]:
+    """Removes /etc/netns/NS directories (and /etc/netns when empty, and the
+    placeholder when no sim needs it); returns what would not go."""
+    left = []
+    with etc_lock():
+        for directory in directories:
+            if os.path.dirname(directory) != ETC_NETNS_DIR:
+                continue  # never anything outside /etc/netns
+            shutil.rmtree(directory, ignore_errors=True)
+            if os.path.lexists(directory):
+                left.append(directory)
+        try:
+            os.rmdir(ETC_NETNS_DIR)
+        except OSError:
+            pass  # not empty (other sims, or somebody else's entries), or absent
+        _drop_mount_point_if_unused()
+    return left
+
+
+def etc_netns_of(name: str) -> List[str]:
+    """The /etc/netns entries that belong to sim `name` (by name)."""
+    try:
+        entries = os.listdir(ETC_NETNS_DIR)
+    except FileNotFoundError:
+        return []
+    return [etc_netns_dir(e) for e in entries if e == dom0_ns(name)]
+
+
 # ---- up ---------------------------------------------------------------------
 
 class Interrupted(Exception):
@@ -212,9 +400,12 @@ def new_name() -> str:
     return "vw" + secrets.token_hex(3)
 
 
-def _check_step(step: str) -> None:
+def check_step(step: str) -> None:
     if os.environ.get(FAIL_AT_ENV) == step:
         raise SimError(f"injected failure at step {step} ({FAIL_AT_ENV})")
+
+
+_check_step = check_step
 
 
 def _dom0_commands(name: str, host: hostfile.Host) -> List[str]:
@@ -286,11 +477,15 @@ def _set_bridge_sysctls(ns: str) -> None:
                    "(is br_netfilter available?)")
 
 
-def up(host_path: str, base: str, name: Optional[str] = None) -> str:
-    """Builds a sim from host_path; returns its name.  Cleans up on failure."""
-    host = hostfile.load(host_path)  # parse errors leave nothing behind
-    with open(host_path, encoding="utf-8") as f:
-        host_text = f.read()
+def up(host_path: str, base: str, name: Optional[str] = None, pool: Optional[str] = None,
+       host_text: Optional[str] = None) -> str:
+    """Builds a sim from host_path; returns its name.  Cleans up on failure.
+    `pool`: the pool this sim is a member of (recorded in its state).
+    `host_text`: the host file's text when already read (pool-up)."""
+    if host_text is None:
+        with open(host_path, encoding="utf-8") as f:
+            host_text = f.read()
+    host = hostfile.parse(host_text, host_path)  # parse errors leave nothing behind
     os.makedirs(base, exist_ok=True)
 
     if name is not None and not NAME_RE.match(name):
@@ -314,8 +509,11 @@ def up(host_path: str, base: str, name: Optional[str] = None) -> str:
         raise SimError("could not find a free sim name")
     name = candidate
 
-    state = {"name": name, "namespaces": namespaces, "host_source": os.path.abspath(host_path),
-             "pid": os.getpid(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "complete": False}
+    state = {"name": name, "namespaces": namespaces, "etc_netns": [etc_netns_dir(dom0_ns(name))],
+             "host_source": os.path.abspath(host_path), "pid": os.getpid(),
+             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "complete": False}
+    if pool is not None:
+        state["pool"] = pool
     old_handlers = {}
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         old_handlers[sig] = signal.signal(sig, _raise_interrupted)
@@ -328,6 +526,8 @@ def up(host_path: str, base: str, name: Optional[str] = None) -> str:
         os.symlink(os.path.join(os.path.dirname(os.path.realpath(__file__)), "xe"),
                    os.path.join(bindir, "xe"))
 
+        _check_step("inventory")
+        install_inventory(dom0_ns(name), inventory_text(host))
         _check_step("namespaces")
         ip_batch([f"netns add {ns}" for ns in namespaces], what="creating namespaces")
         _check_step("dom0")
@@ -409,14 +609,18 @@ def _kill_all(namespaces: List[str]) -> List[int]:
 
 
 def down(base: str, name: str) -> List[str]:
-    """Removes sim `name`: kills its processes, deletes its namespaces and its
-    state directory.  Returns problems (empty when all went away)."""
+    """Removes sim `name`: kills its processes, deletes its namespaces, its
+    /etc/netns entries and its state directory.  Returns problems (empty
+    when all went away)."""
     directory = sim_dir(base, name)
     state = read_state(directory)
     if state is not None:
         namespaces = list(state.get("namespaces", []))
+        etc_dirs = list(state.get("etc_netns", []))
     else:
         namespaces = []
+        etc_dirs = []
+    etc_dirs += [d for d in etc_netns_of(name) if d not in etc_dirs]
     # Anything named like this sim's namespaces goes too, even if the state
     # file was lost (e.g. `up` killed before writing it).
     try:
@@ -436,5 +640,8 @@ def down(base: str, name: str) -> List[str]:
     left = [ns for ns in existing if netns_exists(ns)]
     if left:
         problems.append(f"namespaces left: {' '.join(left)}")
+    etc_left = remove_etc_netns(etc_dirs)
+    if etc_left:
+        problems.append(f"/etc/netns entries left: {' '.join(etc_left)}")
     shutil.rmtree(directory, ignore_errors=True)
     return problems

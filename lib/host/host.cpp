@@ -47,6 +47,8 @@ std::vector<Bridge> bridges_from_masters(const std::vector<Link> &links) {
 
 HostMap join_host(HostInputs inputs) {
   HostMap host;
+  host.elsewhere = std::move(inputs.elsewhere);
+  host.this_host = std::move(inputs.this_host);
   const auto bridge_of = bridge_of_ports(inputs);
 
   // Guest MACs by (vm uuid, device).
@@ -143,6 +145,18 @@ Result<std::vector<const HostVm *>> find_vms(const HostMap &host,
       names += (names.empty() ? "" : ", ") + vm->vm.uuid + " (" + vm->vm.name_label + ")";
     return fail("uuid prefix " + quote_for_error(key) + " is ambiguous: " + names);
   }
+  return found;
+}
+
+std::vector<const Vm *> find_vms_elsewhere(const HostMap &host, const std::string &key) {
+  std::vector<const Vm *> found;
+  const std::string lower = to_lower(key);
+  const bool could_be_prefix =
+      lower.size() >= 4 && lower.find_first_not_of("0123456789abcdef-") == std::string::npos;
+  for (const auto &vm : host.elsewhere)
+    if (vm.name_label == key || vm.uuid == key ||
+        (could_be_prefix && starts_with(to_lower(vm.uuid), lower)))
+      found.push_back(&vm);
   return found;
 }
 

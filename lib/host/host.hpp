@@ -38,14 +38,18 @@ struct HostVm {
 };
 
 struct HostInputs {
-  std::vector<Vm> vms;
+  std::vector<Vm> vms;               // the VMs of this host (and halted ones)
+  std::vector<Vm> elsewhere;         // running on another pool member
+  std::string this_host;             // this host's uuid; empty when unknown
   std::optional<std::vector<XeVif>> xe_vifs; // nullopt when not given
   std::vector<Link> links;
   std::optional<std::vector<Bridge>> bridges; // nullopt: use the links' master
 };
 
 struct HostMap {
-  std::vector<HostVm> vms;         // in input order
+  std::vector<HostVm> vms;         // in input order; only this host's
+  std::vector<Vm> elsewhere;       // running on another pool member
+  std::string this_host;           // this host's uuid; empty when unknown
   std::vector<HostVif> orphans;    // VIF-named interfaces of no known domain
   std::vector<Bridge> bridges;
   std::vector<Link> links;
@@ -62,6 +66,10 @@ HostMap join_host(HostInputs inputs);
 // empty vector.
 Result<std::vector<const HostVm *>> find_vms(const HostMap &host, const std::string &key);
 std::vector<const HostVm *> find_vms_by_domid(const HostMap &host, std::int64_t dom_id);
+// VMs of other pool members matching `key` like find_vms (name-label, uuid or
+// a unique uuid prefix): what to tell a user who asks here for a VM running
+// elsewhere.
+std::vector<const Vm *> find_vms_elsewhere(const HostMap &host, const std::string &key);
 
 struct IfaceOwner {
   const HostVm *vm = nullptr;    // nullptr for an orphan or a non-VIF port

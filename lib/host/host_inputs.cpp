@@ -1,5 +1,6 @@
 #include "host_inputs.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -7,9 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "file_util.hpp"
 #include "parse_brctl.hpp"
 #include "parse_ifconfig.hpp"
+#include "parse_inventory.hpp"
 #include "parse_ip_json.hpp"
 #include "parse_ip_link.hpp"
 #include "parse_xe.hpp"
@@ -49,12 +53,76 @@ Result<std::vector<Bridge>> parse_bridges(const std::string &text, const std::st
   return parse_brctl_show(text, source);
 }
 
+std::vector<InputText> HostTexts::present() const {
+  std::vector<InputText> out{vm_list};
+  for (const auto *text : {&vif_list, &bridges, &inventory})
+    if (*text)
+      out.push_back(**text);
+  out.insert(out.begin() + (vif_list ? 2 : 1), links);
+  return out;
+}
+
+Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
+                            const std::string &this_host, const std::string &source) {
+  const bool placed = !this_host.empty() &&
+                      std::any_of(vms.begin(), vms.end(), [](const Vm &vm) {
+                        return vm.resident_on.has_value();
+                      });
+  if (placed) {
+    std::vector<Vm> here;
+    for (auto &vm : vms) {
+      const bool away = vm.resident_on && !vm.resident_on->empty() &&
+                        to_lower(*vm.resident_on) != this_host;
+      (away ? elsewhere : here).push_back(std::move(vm));
+    }
+    vms = std::move(here);
+    return {};
+  }
+  // No way to tell members apart: refuse a dom-id that two running VMs share.
+  std::map<std::int64_t, std::vector<const Vm *>> by_domid;
+  for (const auto &vm : vms)
+    if (vm.dom_id && *vm.dom_id >= 0)
+      by_domid[*vm.dom_id].push_back(&vm);
+  std::string clashes;
+  for (const auto &[dom_id, owners] : by_domid) {
+    if (owners.size() < 2)
+      continue;
+    std::string names;
+    for (const Vm *vm : owners)
+      names += (names.empty() ? "" : ", ") + quote_for_error(vm->name_label) + " (" + vm->uuid +
+               (vm->resident_on && !vm->resident_on->empty() ? ", on host " + *vm->resident_on : "") +
+               ")";
+    clashes += (clashes.empty() ? "" : "; ") + std::string("dom-id ") + std::to_string(dom_id) +
+               " is " + names;
+  }
+  if (clashes.empty())
+    return {};
+  return fail(source, 0,
+              "expected one running VM per dom-id, got " + clashes +
+                  ": the VM list of a pool, and no way to tell which VMs run on this host "
+                  "(give xensource-inventory and `resident-on`: `vif-of --capture` on the "
+                  "host saves both)");
+}
+
 Result<HostInputs> parse_host_texts(const HostTexts &texts) {
   HostInputs inputs;
   auto vms = parse_xe_vm_list(texts.vm_list.text, texts.vm_list.source);
   if (!vms)
     return tl::unexpected(vms.error());
   inputs.vms = std::move(*vms);
+  // An inventory without a single KEY=VALUE line says nothing about this host
+  // (the simulator leaves such a placeholder in the root namespace, as the
+  // target its members' inventories are mounted over): read as absent.
+  if (texts.inventory && !inventory_is_empty(texts.inventory->text)) {
+    auto uuid = installation_uuid(texts.inventory->text, texts.inventory->source);
+    if (!uuid)
+      return tl::unexpected(uuid.error());
+    inputs.this_host = std::move(*uuid);
+  }
+  if (auto local = keep_local_vms(inputs.vms, inputs.elsewhere, inputs.this_host,
+                                  texts.vm_list.source);
+      !local)
+    return tl::unexpected(local.error());
   if (texts.vif_list) {
     auto vifs = parse_xe_vif_list(texts.vif_list->text, texts.vif_list->source);
     if (!vifs)
@@ -147,6 +215,12 @@ Result<HostTexts> read_snapshot_dir(const std::string &dir) {
       break;
     }
   }
+  if (auto path = snapshot_file(dir, "xensource-inventory")) {
+    auto inventory = read_named(*path, "xensource-inventory");
+    if (!inventory)
+      return tl::unexpected(inventory.error());
+    texts.inventory = std::move(*inventory);
+  }
   return texts;
 }
 
@@ -183,7 +257,7 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
     return tl::unexpected(xe.error());
   HostTexts texts;
   auto vms = run_for_text(runner,
-                          {*xe, "vm-list", "params=uuid,name-label,power-state,dom-id,networks"},
+                          {*xe, "vm-list", "params=uuid,name-label,power-state,dom-id,networks,resident-on"},
                           options, "xe vm-list", "xe-vm-list");
   if (!vms)
     return tl::unexpected(vms.error());
@@ -219,6 +293,14 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
     if (!bridges)
       return tl::unexpected(bridges.error());
     texts.bridges = std::move(*bridges);
+  }
+
+  // A file, not a command: which pool member this is.  Missing off Xen.
+  if (!options.inventory.empty() && ::access(options.inventory.c_str(), F_OK) == 0) {
+    auto inventory = read_input_file(options.inventory);
+    if (!inventory)
+      return tl::unexpected(inventory.error());
+    texts.inventory = InputText{std::move(*inventory), options.inventory, "xensource-inventory"};
   }
   return texts;
 }

@@ -21,6 +21,13 @@ struct HostTexts {
   std::optional<InputText> vif_list;
   InputText links;
   std::optional<InputText> bridges;
+  // /etc/xensource-inventory (this host's uuid); saved as
+  // "xensource-inventory" in a snapshot.  nullopt: not a Xen host, or an old
+  // snapshot.
+  std::optional<InputText> inventory;
+
+  // The texts that are present, for writing a snapshot.
+  std::vector<InputText> present() const;
 };
 
 // Interfaces from ifconfig (old or new), ip link (any text form) or ip -j link.
@@ -28,7 +35,20 @@ Result<std::vector<Link>> parse_links(const std::string &text, const std::string
 // Bridges from `brctl show` or `bridge link`.
 Result<std::vector<Bridge>> parse_bridges(const std::string &text, const std::string &source);
 
+// Parses every text and keeps the VMs of THIS host.  In a pool, xe lists the
+// VMs of every member and dom-ids repeat across members, so:
+//  * with this host's uuid (the inventory) and `resident-on` in the VM list,
+//    running VMs resident on another member go to HostInputs::elsewhere;
+//  * without either, a dom-id shared by two running VMs cannot be resolved:
+//    an error naming every candidate, never a guess;
+//  * without either and without a collision, every VM is taken as local (a
+//    stand-alone host, or a snapshot from before pools were understood).
 Result<HostInputs> parse_host_texts(const HostTexts &texts);
+
+// The same rules over parsed VMs: splits `vms` into here and elsewhere.
+// `this_host` empty means unknown.  `source` names the VM list in errors.
+Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
+                            const std::string &this_host, const std::string &source);
 
 // Snapshot file names, in order of preference when several are present; each
 // may also end in ".txt".
@@ -41,6 +61,7 @@ Result<HostTexts> read_snapshot_dir(const std::string &dir);
 
 struct LiveOptions {
   std::string xe;  // path given with --xe; empty: PATH, then /opt/xensource/bin
+  std::string inventory = "/etc/xensource-inventory"; // a missing file is fine
   std::chrono::milliseconds timeout{10000};
 };
 

@@ -40,6 +40,11 @@ struct Vm {
   std::optional<std::int64_t> dom_id; // -1 when not running; nullopt if absent
   // From the `networks` map: "0/ip" -> "10.1.1.2", "0/ipv6/0" -> "fe80::1".
   std::map<std::string, std::string> networks;
+  // The uuid of the host it runs on (`resident-on`): nullopt when the field
+  // was not listed, "" for a placeholder (a halted VM runs nowhere).  In a
+  // pool, xe lists every member's VMs and dom-ids repeat across members:
+  // this is the only field that says which VMs are here.
+  std::optional<std::string> resident_on;
   bool operator==(const Vm &) const = default;
 };
 

@@ -315,6 +315,10 @@ Result<std::vector<Vm>> parse_xe_vm_list(std::string_view text,
           vm.dom_id = *number;
         }
         vm.networks = parse_xe_map(field_value(record, "networks"));
+        if (const XeField *host = find_field(record, "resident-on")) {
+          const std::string value(trim(host->value));
+          vm.resident_on = is_xe_placeholder(value) ? std::string() : value;
+        }
         return vm;
       });
 }

@@ -92,7 +92,8 @@ bool is_xe_placeholder(std::string_view value);
 
 // `xe vm-list [params=...]`: uuid, name-label (raw), power-state (lower case),
 // dom-id (-1 when not running; a non-numeric one is an error on its line),
-// networks (parse_xe_map; empty for `<not in database>`).
+// networks (parse_xe_map; empty for `<not in database>`), resident-on (a host
+// uuid; "" for a placeholder such as OpaqueRef:NULL or `<not in database>`).
 Result<std::vector<Vm>> parse_xe_vm_list(std::string_view text,
                                          const std::string &source);
 

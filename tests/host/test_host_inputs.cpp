@@ -77,7 +77,7 @@ TEST_CASE("read_live runs xe, ip -s link and brctl show without a shell", "[host
   std::fputs("#!/bin/sh\n", f);
   std::fclose(f);
   ::chmod(xe.c_str(), 0755);
-  runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks",
+  runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks,resident-on",
                 read_source("examples/xen6/xe-vm-list"));
   runner.answer("xe vif-list params=uuid,vm-uuid,vm-name-label,device,MAC,MTU,network-uuid,network-name-label", "");
   runner.answer("ip -s link", read_data("samples/ip-s-link.txt"));
@@ -93,11 +93,120 @@ TEST_CASE("read_live runs xe, ip -s link and brctl show without a shell", "[host
   CHECK(runner.seen[0].timeout == options.timeout);
 
   // A failing xe is an error naming the command and its stderr.
-  runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks", "", 1,
+  runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks,resident-on", "", 1,
                 "Lost connection to the server.");
   auto failed = read_live(runner, options);
   REQUIRE_FALSE(failed);
   CHECK(failed.error().str().find("Lost connection to the server.") != std::string::npos);
   ::unlink(xe.c_str());
   ::rmdir(dir);
+}
+
+namespace {
+
+Vm running_vm(std::string name, std::string uuid, std::int64_t dom_id,
+              std::optional<std::string> resident_on) {
+  Vm vm;
+  vm.name_label = std::move(name);
+  vm.uuid = std::move(uuid);
+  vm.power_state = dom_id >= 0 ? "running" : "halted";
+  vm.dom_id = dom_id;
+  vm.resident_on = std::move(resident_on);
+  return vm;
+}
+
+const std::string kHere = "3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10";
+const std::string kThere = "7f6e5d4c-3b2a-4190-8877-665544332211";
+
+} // namespace
+
+TEST_CASE("keep_local_vms keeps this host's VMs and halted ones", "[hostinputs][pool]") {
+  std::vector<Vm> vms = {running_vm("i-9-9-VM", "aaaa0000-0000-0000-0000-000000000001", 7, kThere),
+                         running_vm("i-2-3-VM", "bbbb0000-0000-0000-0000-000000000002", 7, kHere),
+                         running_vm("stopped", "cccc0000-0000-0000-0000-000000000003", -1, ""),
+                         running_vm("dom0 there", "dddd0000-0000-0000-0000-000000000004", 0, kThere),
+                         running_vm("dom0 here", "eeee0000-0000-0000-0000-000000000005", 0,
+                                    "3D2B9A8E-5C1F-4E47-9A51-0B6F8C2D7E10")};
+  std::vector<Vm> elsewhere;
+  REQUIRE(keep_local_vms(vms, elsewhere, kHere, "xe vm-list"));
+  REQUIRE(vms.size() == 3);
+  CHECK(vms[0].name_label == "i-2-3-VM");
+  CHECK(vms[1].name_label == "stopped");
+  CHECK(vms[2].name_label == "dom0 here");
+  REQUIRE(elsewhere.size() == 2);
+  CHECK(elsewhere[0].name_label == "i-9-9-VM");
+  CHECK(elsewhere[1].name_label == "dom0 there");
+}
+
+TEST_CASE("keep_local_vms refuses to guess between VMs sharing a dom-id", "[hostinputs][pool]") {
+  std::vector<Vm> vms = {running_vm("i-9-9-VM", "aaaa0000-0000-0000-0000-000000000001", 7, std::nullopt),
+                         running_vm("i-2-3-VM", "bbbb0000-0000-0000-0000-000000000002", 7, std::nullopt),
+                         running_vm("other", "cccc0000-0000-0000-0000-000000000003", 8, std::nullopt)};
+  std::vector<Vm> elsewhere;
+  // No inventory: nothing says which member is here.
+  auto refused = keep_local_vms(vms, elsewhere, "", "snap/xe-vm-list");
+  REQUIRE_FALSE(refused);
+  const std::string message = refused.error().str();
+  CHECK_THAT(message, Catch::StartsWith("snap/xe-vm-list: expected one running VM per dom-id"));
+  CHECK_THAT(message, Catch::Contains("dom-id 7 is \"i-9-9-VM\" (aaaa0000-0000-0000-0000-000000000001), "
+                                      "\"i-2-3-VM\" (bbbb0000-0000-0000-0000-000000000002)"));
+  CHECK_THAT(message, !Catch::Contains("other"));
+  // An inventory without resident-on in the VM list cannot tell either.
+  CHECK_FALSE(keep_local_vms(vms, elsewhere, kHere, "snap/xe-vm-list"));
+
+  // Without a collision, a list without locality is read as before.
+  vms.pop_back();
+  vms.pop_back();
+  REQUIRE(keep_local_vms(vms, elsewhere, "", "snap/xe-vm-list"));
+  CHECK(vms.size() == 1);
+  CHECK(elsewhere.empty());
+}
+
+TEST_CASE("parse_host_texts reads the inventory and resident-on of a pool's VM list", "[hostinputs][pool]") {
+  HostTexts texts;
+  texts.vm_list = {"uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
+                   "     name-label ( RW): i-9-9-VM\n"
+                   "    power-state ( RO): running\n"
+                   "         dom-id ( RO): 7\n"
+                   "    resident-on ( RO): " + kThere + "\n\n\n"
+                   "uuid ( RO)           : bbbb0000-0000-0000-0000-000000000002\n"
+                   "     name-label ( RW): i-2-3-VM\n"
+                   "    power-state ( RO): running\n"
+                   "         dom-id ( RO): 7\n"
+                   "    resident-on ( RO): " + kHere + "\n\n\n",
+                   "xe-vm-list", "xe-vm-list"};
+  texts.links = {read_data("samples/ip-s-link.txt"), "ip-s-link", "ip-s-link"};
+  texts.inventory = InputText{"INSTALLATION_UUID='" + kHere + "'\n", "inv", "xensource-inventory"};
+  auto inputs = parse_host_texts(texts);
+  REQUIRE(inputs);
+  CHECK(inputs->this_host == kHere);
+  REQUIRE(inputs->vms.size() == 1);
+  CHECK(inputs->vms[0].name_label == "i-2-3-VM");
+  REQUIRE(inputs->elsewhere.size() == 1);
+  CHECK(inputs->elsewhere[0].resident_on == kThere);
+  HostMap host = join_host(std::move(*inputs));
+  CHECK(find_vms_elsewhere(host, "i-9-9-VM").size() == 1);
+  CHECK(find_vms_elsewhere(host, "aaaa0000").size() == 1);
+  CHECK(find_vms_elsewhere(host, "i-2-3-VM").empty());
+
+  texts.inventory.reset();
+  auto ambiguous = parse_host_texts(texts);
+  REQUIRE_FALSE(ambiguous);
+  CHECK_THAT(ambiguous.error().str(), Catch::Contains("on host " + kThere));
+
+  // A placeholder without KEY=VALUE lines knows nothing: read as absent.
+  texts.inventory = InputText{"# placeholder\n\n", "inv", "xensource-inventory"};
+  auto placeholder = parse_host_texts(texts);
+  REQUIRE_FALSE(placeholder);
+  CHECK_THAT(placeholder.error().str(), Catch::Contains("expected one running VM per dom-id"));
+
+  texts.inventory = InputText{"BUILD_NUMBER='1'\n", "inv", "xensource-inventory"};
+  auto keyless = parse_host_texts(texts);
+  REQUIRE_FALSE(keyless);
+  CHECK_THAT(keyless.error().str(), Catch::Contains("expected INSTALLATION_UUID="));
+
+  texts.inventory = InputText{"not an inventory\n", "/etc/xensource-inventory", "xensource-inventory"};
+  auto broken = parse_host_texts(texts);
+  REQUIRE_FALSE(broken);
+  CHECK_THAT(broken.error().str(), Catch::StartsWith("/etc/xensource-inventory:1: expected KEY="));
 }
