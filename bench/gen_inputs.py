@@ -528,7 +528,7 @@ def write_firewall(host: hostfile.Host, outdir: str) -> List[str]:
 
 # ---- a vif-of snapshot ----------------------------------------------------------
 
-# What `vif-of --capture` asks xe for (lib/host_inputs.cpp, read_live).
+# What `vif-of --capture` asks xe for (lib/host/host_inputs.cpp, read_live).
 VM_PARAMS = "params=uuid,name-label,power-state,dom-id,networks"
 VIF_PARAMS = "params=uuid,vm-uuid,vm-name-label,device,MAC,MTU,network-uuid,network-name-label"
 

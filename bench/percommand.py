@@ -38,7 +38,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 BUILTIN_CHAINS = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING", "BROUTING"}
 
-# The section headers of `sg-apply --dry-run` (lib/sg_apply.cpp render_dry_run),
+# The section headers of `sg-apply --dry-run` (lib/sg/apply/sg_apply.cpp render_dry_run),
 # by prefix; the first matching prefix wins, so "(1/2" comes before the bare name.
 SECTION_HEADERS = [
     ("# ipset -exist restore", "ipset_load"),

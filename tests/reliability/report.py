@@ -19,10 +19,10 @@ FINDINGS = [
                  "its cut-off leaves `-i VIF -j vifwall-cutoff` / `-o VIF -j vifwall-cutoff` at the top of ebtables FORWARD "
                  "for good: the next `destroy` no longer knows the VIF is the VM's (it only looks for "
                  "VIFs in jumps to the VM's chains).",
-        "where": "lib/sg_apply.cpp: destroy() passes no VIFs to run_vm(); vm_change() collects the "
+        "where": "lib/sg/apply/sg_apply.cpp: destroy() passes no VIFs to run_vm(); vm_change() collects the "
                  "quarantine VIFs from live jumps only",
         "test": "tests/e2e/reliability_kill_windows.sh (destroy-lift); reliability_kills.sh; "
-                "tests/test_sg_apply_faults.cpp (\"running it again lifts it\")",
+                "tests/sg/apply/test_sg_apply_faults.cpp (\"running it again lifts it\")",
         "check": lambda r: "destroy-lift" in r.get("kill_windows", {}).get("failed", {}),
     },
     {
@@ -30,7 +30,7 @@ FINDINGS = [
         "title": "A `rules` run killed between renaming VM.log and VM.state: the next run with the same "
                  "seqno does nothing (the log says it is applied), VM.state keeps the OLD rules, and a "
                  "later `default` (reboot, secondary IP) re-applies them: revoked access comes back.",
-        "where": "lib/sg_apply.cpp: apply_rules() writes the log before the state file; the decision "
+        "where": "lib/sg/apply/sg_apply.cpp: apply_rules() writes the log before the state file; the decision "
                  "(decide_rules_update) trusts the log alone",
         "test": "tests/e2e/reliability_kill_windows.sh (log-before-state); reliability_kills.sh",
         "check": lambda r: "log-before-state" in r.get("kill_windows", {}).get("failed", {}),
@@ -40,7 +40,7 @@ FINDINGS = [
         "title": "A run killed while ebtables-restore still reads a table bigger than a pipe (64 KiB: "
                  "about a hundred VMs) leaves the child to load the part it got: other VMs' chains and "
                  "other software's rules are emptied, and no later run for another VM repairs them.",
-        "where": "lib/exec.cpp / lib/firewall_io.cpp: the whole-table input is streamed through a pipe "
+        "where": "lib/base/exec.cpp / lib/firewall/firewall_io.cpp: the whole-table input is streamed through a pipe "
                  "to a child that outlives sg-apply and commits at EOF",
         "test": "tests/e2e/reliability_kill_windows.sh (truncated-input)",
         "check": lambda r: "truncated-input" in r.get("kill_windows", {}).get("failed", {}),
@@ -50,7 +50,7 @@ FINDINGS = [
         "title": "Parallel `rules` runs for one VM: the seqno decision is taken before the lock, so an "
                  "older seqno that gets the lock last wins; a `default` started with a `rules` update "
                  "re-applies the rules it read before the lock (the older ones).",
-        "where": "lib/sg_apply.cpp: apply_rules() and apply_default() read VM.log / VM.state before "
+        "where": "lib/sg/apply/sg_apply.cpp: apply_rules() and apply_default() read VM.log / VM.state before "
                  "impl.lock()",
         "test": "tests/e2e/reliability_concurrency.sh",
         "check": lambda r: any("seqno" in p or "older rules" in p
@@ -60,7 +60,7 @@ FINDINGS = [
         "id": "sec-ips-zero",
         "title": "`--sec-ips '0;x;'` (or '0;10.1.1.1;') is accepted as \"no secondary IPs\": everything "
                  "after a leading 0 is ignored, garbage included.",
-        "where": "lib/sg_rules.cpp: parse_secondary_ips() returns on items.front() == \"0\"",
+        "where": "lib/sg/sg_rules.cpp: parse_secondary_ips() returns on items.front() == \"0\"",
         "test": "tests/e2e/reliability_hostile.sh",
         "check": lambda r: any(f.get("arg") == "--sec-ips" for f in r.get("hostile", {}).get("failures", [])),
     },
@@ -87,7 +87,7 @@ FINDINGS = [
         "title": "A failed `destroy` is rolled back with the VM's jumps in iptables BRIDGE-FIREWALL and "
                  "arptables FORWARD in another order (same meaning: each matches its own VIF), not "
                  "byte-identical.",
-        "where": "lib/sg_apply.cpp: rollback() re-plans with diff_table(plan_of_live(before)), which "
+        "where": "lib/sg/apply/sg_apply.cpp: rollback() re-plans with diff_table(plan_of_live(before)), which "
                  "inserts next to planned neighbours, not at the old positions",
         "test": "tests/e2e/reliability_failures.sh",
         "check": lambda r: any(s["op"] == "destroy" and any("changed" in p for p in s["problems"])
@@ -97,7 +97,7 @@ FINDINGS = [
         "id": "silent-set-destroy",
         "title": "`destroy` ignores a failed `ipset destroy` (exit 0, no message), and nothing later "
                  "removes the VM's sets (cleanup looks at state files and iptables chains only).",
-        "where": "lib/sg_apply.cpp: apply_change() discards load_ipsets(sets_to_destroy)'s error",
+        "where": "lib/sg/apply/sg_apply.cpp: apply_change() discards load_ipsets(sets_to_destroy)'s error",
         "test": "tests/e2e/reliability_failures.sh",
         "check": lambda r: any(s["scenario"] == "ipset restore refused" and s["op"] == "destroy" and s["problems"]
                                for s in r.get("failures", {}).get("scenarios", [])),
@@ -107,7 +107,7 @@ FINDINGS = [
         "title": "A state file path that cannot be replaced (a directory in its place) is found only "
                  "after the tables were loaded: exit 1 \"cannot write\", but the change stays loaded "
                  "(sg-apply(8): exit 1 means nothing changed).",
-        "where": "lib/sg_apply.cpp: PreparedFiles::check_writable() probes a different file name",
+        "where": "lib/sg/apply/sg_apply.cpp: PreparedFiles::check_writable() probes a different file name",
         "test": "tests/e2e/reliability_failures.sh",
         "check": lambda r: any(s["scenario"].startswith("state file is a directory") and s["problems"]
                                for s in r.get("failures", {}).get("scenarios", [])),
