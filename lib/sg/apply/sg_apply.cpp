@@ -4,6 +4,7 @@
 // loaded in transaction.cpp.
 #include "sg_apply.hpp"
 
+#include <functional>
 #include <set>
 #include <unistd.h>
 
@@ -156,6 +157,28 @@ Result<std::vector<VmTarget>> plan_targets(const std::vector<VmJob *> &active, c
   return targets;
 }
 
+// The common end of every run: a dry run only describes the change; a real
+// one applies it (all or nothing), reports it, and then writes the files that
+// record it, so that a file never claims what the firewall did not take.
+Result<SgOutcome> finish_change(SgApplier::Impl &impl, FirewallIo &fw, const Change &change,
+                                const LiveFirewall &live, SgOutcome outcome,
+                                const std::function<Result<void>()> &write_files) {
+  if (impl.options.dry_run) {
+    outcome.dry_run_text = render_dry_run(change);
+    outcome.changed = !change.empty();
+    return outcome;
+  }
+  if (!change.empty()) {
+    if (auto ok = apply_change(fw, change, live); !ok)
+      return tl::unexpected(ok.error());
+    outcome.changed = true;
+    report(impl, change, outcome);
+  }
+  if (auto ok = write_files(); !ok)
+    return tl::unexpected(ok.error());
+  return outcome;
+}
+
 // After the firewall took the change: the jobs' state files as really
 // applied (the generations may have changed), and a destroy's removed.
 Result<void> write_state_files(const std::vector<VmJob *> &active) {
@@ -198,21 +221,9 @@ Result<SgOutcome> run_jobs(SgApplier::Impl &impl, std::vector<VmJob> &jobs) {
   auto targets = plan_targets(*active, *live, index, options.arp_filter, impl.ebtables_nft(), outcome);
   if (!targets)
     return tl::unexpected(targets.error());
-  Change change = vm_change(*live, *targets, impl.ebtables_nft(), &index);
-  if (options.dry_run) {
-    outcome.dry_run_text = render_dry_run(change);
-    outcome.changed = !change.empty();
-    return outcome;
-  }
-  if (!change.empty()) {
-    if (auto ok = apply_change(**fw, change, *live); !ok)
-      return tl::unexpected(ok.error());
-    outcome.changed = true;
-    report(impl, change, outcome);
-  }
-  if (auto ok = write_state_files(*active); !ok)
-    return tl::unexpected(ok.error());
-  return outcome;
+  const Change change = vm_change(*live, *targets, impl.ebtables_nft(), &index);
+  return finish_change(impl, **fw, change, *live, std::move(outcome),
+                       [&] { return write_state_files(*active); });
 }
 
 Result<SgOutcome> run_one(SgApplier &applier, Result<VmJob> job) {
@@ -374,21 +385,7 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
   if (!live)
     return tl::unexpected(live.error());
   const Change change = host_setup_change(*live, *plan, impl.ebtables_nft());
-  SgOutcome outcome;
-  if (options.dry_run) {
-    outcome.dry_run_text = render_dry_run(change);
-    outcome.changed = !change.empty();
-    return outcome;
-  }
-  if (!change.empty()) {
-    if (auto ok = apply_change(**fw, change, *live); !ok)
-      return tl::unexpected(ok.error());
-    outcome.changed = true;
-    report(impl, change, outcome);
-  }
-  if (auto ok = prepared.write(); !ok)
-    return tl::unexpected(ok.error());
-  return outcome;
+  return finish_change(impl, **fw, change, *live, SgOutcome{}, [&] { return prepared.write(); });
 }
 
 Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> running) {

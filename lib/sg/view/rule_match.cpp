@@ -5,7 +5,17 @@
 
 namespace vifwall::view_detail {
 
-std::optional<OptionValue> option_value(const Args &args, std::initializer_list<const char *> names) {
+namespace {
+
+// Where the first of `names` is in args, whether it is negated (`!` before
+// the option, as iptables-save prints it, or after it, as older dumps and
+// users write it), and where its value starts.
+struct OptionAt {
+  bool negated = false;
+  std::size_t value = 0; // index of the first value word; may be args.size()
+};
+
+std::optional<OptionAt> find_option(const Args &args, std::initializer_list<const char *> names) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     bool match = false;
     for (const char *name : names)
@@ -13,38 +23,40 @@ std::optional<OptionValue> option_value(const Args &args, std::initializer_list<
         match = true;
     if (!match)
       continue;
-    OptionValue out;
-    out.negated = i > 0 && args[i - 1] == "!";
-    std::size_t v = i + 1;
-    if (v < args.size() && args[v] == "!") {
-      out.negated = true;
-      ++v;
+    OptionAt at{i > 0 && args[i - 1] == "!", i + 1};
+    if (at.value < args.size() && args[at.value] == "!") {
+      at.negated = true;
+      ++at.value;
     }
-    if (v < args.size())
-      out.value = args[v];
-    return out;
+    return at;
   }
   return std::nullopt;
 }
 
+} // namespace
+
+std::optional<OptionValue> option_value(const Args &args, std::initializer_list<const char *> names) {
+  const auto at = find_option(args, names);
+  if (!at)
+    return std::nullopt;
+  OptionValue out;
+  out.negated = at->negated;
+  if (at->value < args.size())
+    out.value = args[at->value];
+  return out;
+}
+
 std::optional<SetMatch> set_match(const Args &args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] != "--match-set" && args[i] != "--set")
-      continue;
-    SetMatch out;
-    out.negated = i > 0 && args[i - 1] == "!";
-    std::size_t v = i + 1;
-    if (v < args.size() && args[v] == "!") {
-      out.negated = true;
-      ++v;
-    }
-    if (v < args.size())
-      out.name = args[v];
-    if (v + 1 < args.size())
-      out.direction = args[v + 1];
-    return out;
-  }
-  return std::nullopt;
+  const auto at = find_option(args, {"--match-set", "--set"});
+  if (!at)
+    return std::nullopt;
+  SetMatch out;
+  out.negated = at->negated;
+  if (at->value < args.size())
+    out.name = args[at->value];
+  if (at->value + 1 < args.size())
+    out.direction = args[at->value + 1];
+  return out;
 }
 
 std::string target_of(const Args &args) {
