@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -62,22 +63,27 @@ std::vector<InputText> HostTexts::present() const {
   return out;
 }
 
-Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
-                            const std::string &this_host, const std::string &source) {
+bool split_by_host(std::vector<Vm> &vms, std::vector<Vm> &elsewhere, const std::string &this_host) {
   const bool placed = !this_host.empty() &&
                       std::any_of(vms.begin(), vms.end(), [](const Vm &vm) {
                         return vm.resident_on.has_value();
                       });
-  if (placed) {
-    std::vector<Vm> here;
-    for (auto &vm : vms) {
-      const bool away = vm.resident_on && !vm.resident_on->empty() &&
-                        to_lower(*vm.resident_on) != this_host;
-      (away ? elsewhere : here).push_back(std::move(vm));
-    }
-    vms = std::move(here);
-    return {};
+  if (!placed)
+    return false;
+  std::vector<Vm> here;
+  for (auto &vm : vms) {
+    const bool away = vm.resident_on && !vm.resident_on->empty() &&
+                      to_lower(*vm.resident_on) != this_host;
+    (away ? elsewhere : here).push_back(std::move(vm));
   }
+  vms = std::move(here);
+  return true;
+}
+
+Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
+                            const std::string &this_host, const std::string &source) {
+  if (split_by_host(vms, elsewhere, this_host))
+    return {};
   // No way to tell members apart: refuse a dom-id that two running VMs share.
   std::map<std::int64_t, std::vector<const Vm *>> by_domid;
   for (const auto &vm : vms)
@@ -104,21 +110,59 @@ Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
                   "host saves both)");
 }
 
+Result<std::string> this_host_of(const std::optional<InputText> &inventory) {
+  // An inventory without a single KEY=VALUE line says nothing about this host
+  // (the simulator leaves such a placeholder in the root namespace, as the
+  // target its members' inventories are mounted over): read as absent.
+  if (!inventory || inventory_is_empty(inventory->text))
+    return std::string();
+  return installation_uuid(inventory->text, inventory->source);
+}
+
+bool is_running(const Vm &vm) {
+  if (!vm.power_state.empty())
+    return vm.power_state == "running" || vm.power_state == "paused";
+  return vm.dom_id && *vm.dom_id >= 0;
+}
+
+LocalVms local_vms_of(std::vector<Vm> vms, const std::string &this_host) {
+  LocalVms out;
+  out.this_host = this_host;
+  out.located = split_by_host(vms, out.elsewhere, this_host);
+  for (auto &vm : vms)
+    if (is_running(vm))
+      out.running_here.push_back(std::move(vm));
+  return out;
+}
+
+Result<LocalVms> local_vms_of_texts(const InputText &vm_list,
+                                    const std::optional<InputText> &inventory) {
+  auto vms = parse_xe_vm_list(vm_list.text, vm_list.source);
+  if (!vms)
+    return tl::unexpected(vms.error());
+  auto this_host = this_host_of(inventory);
+  if (!this_host)
+    return tl::unexpected(this_host.error());
+  return local_vms_of(std::move(*vms), *this_host);
+}
+
+std::vector<std::string> LocalVms::names() const {
+  std::vector<std::string> out;
+  for (const auto &vm : running_here)
+    out.push_back(vm.name_label);
+  return out;
+}
+
 Result<HostInputs> parse_host_texts(const HostTexts &texts) {
   HostInputs inputs;
   auto vms = parse_xe_vm_list(texts.vm_list.text, texts.vm_list.source);
   if (!vms)
     return tl::unexpected(vms.error());
   inputs.vms = std::move(*vms);
-  // An inventory without a single KEY=VALUE line says nothing about this host
-  // (the simulator leaves such a placeholder in the root namespace, as the
-  // target its members' inventories are mounted over): read as absent.
-  if (texts.inventory && !inventory_is_empty(texts.inventory->text)) {
-    auto uuid = installation_uuid(texts.inventory->text, texts.inventory->source);
-    if (!uuid)
-      return tl::unexpected(uuid.error());
-    inputs.this_host = std::move(*uuid);
-  }
+  auto this_host = this_host_of(texts.inventory);
+  if (!this_host)
+    return tl::unexpected(this_host.error());
+  inputs.this_host = std::move(*this_host);
   if (auto local = keep_local_vms(inputs.vms, inputs.elsewhere, inputs.this_host,
                                   texts.vm_list.source);
       !local)
@@ -251,14 +295,53 @@ Result<InputText> run_for_text(CommandRunner &runner, std::vector<std::string> a
 
 } // namespace
 
+std::string default_inventory_path() {
+  const char *path = std::getenv("VIFWALL_INVENTORY");
+  return path && *path ? path : "/etc/xensource-inventory";
+}
+
+namespace {
+
+// `xe vm-list` with every field the tools read, resident-on included.
+Result<InputText> read_vm_list(CommandRunner &runner, const std::string &xe,
+                               const LiveOptions &options) {
+  return run_for_text(runner,
+                      {xe, "vm-list", "params=uuid,name-label,power-state,dom-id,networks,resident-on"},
+                      options, "xe vm-list", "xe-vm-list");
+}
+
+// A file, not a command: which pool member this is.  Missing off Xen.
+Result<std::optional<InputText>> read_inventory(const LiveOptions &options) {
+  if (options.inventory.empty() || ::access(options.inventory.c_str(), F_OK) != 0)
+    return std::optional<InputText>();
+  auto inventory = read_input_file(options.inventory);
+  if (!inventory)
+    return tl::unexpected(inventory.error());
+  return std::optional<InputText>(
+      InputText{std::move(*inventory), options.inventory, "xensource-inventory"});
+}
+
+} // namespace
+
+Result<LocalVms> read_local_vms(CommandRunner &runner, const LiveOptions &options) {
+  auto xe = find_xe(options.xe);
+  if (!xe)
+    return tl::unexpected(xe.error());
+  auto vm_list = read_vm_list(runner, *xe, options);
+  if (!vm_list)
+    return tl::unexpected(vm_list.error());
+  auto inventory = read_inventory(options);
+  if (!inventory)
+    return tl::unexpected(inventory.error());
+  return local_vms_of_texts(*vm_list, *inventory);
+}
+
 Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
   auto xe = find_xe(options.xe);
   if (!xe)
     return tl::unexpected(xe.error());
   HostTexts texts;
-  auto vms = run_for_text(runner,
-                          {*xe, "vm-list", "params=uuid,name-label,power-state,dom-id,networks,resident-on"},
-                          options, "xe vm-list", "xe-vm-list");
+  auto vms = read_vm_list(runner, *xe, options);
   if (!vms)
     return tl::unexpected(vms.error());
   texts.vm_list = std::move(*vms);
@@ -295,13 +378,10 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
     texts.bridges = std::move(*bridges);
   }
 
-  // A file, not a command: which pool member this is.  Missing off Xen.
-  if (!options.inventory.empty() && ::access(options.inventory.c_str(), F_OK) == 0) {
-    auto inventory = read_input_file(options.inventory);
-    if (!inventory)
-      return tl::unexpected(inventory.error());
-    texts.inventory = InputText{std::move(*inventory), options.inventory, "xensource-inventory"};
-  }
+  auto inventory = read_inventory(options);
+  if (!inventory)
+    return tl::unexpected(inventory.error());
+  texts.inventory = std::move(*inventory);
   return texts;
 }
 

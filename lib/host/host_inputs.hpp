@@ -50,6 +50,34 @@ Result<HostInputs> parse_host_texts(const HostTexts &texts);
 Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
                             const std::string &this_host, const std::string &source);
 
+// split_by_host alone: moves the VMs resident on another member to
+// `elsewhere` when this host's uuid is known and the list has resident-on;
+// returns whether it could (false: nothing moved).
+bool split_by_host(std::vector<Vm> &vms, std::vector<Vm> &elsewhere, const std::string &this_host);
+
+// INSTALLATION_UUID of an inventory text; "" when there is none, or when it
+// has no KEY=VALUE line at all (a placeholder).
+Result<std::string> this_host_of(const std::optional<InputText> &inventory);
+
+// Running or paused: a VM that has a domain, and so VIFs.
+bool is_running(const Vm &vm);
+
+// Which VMs run on THIS host: the one answer that sg-apply (VIF lookups,
+// cleanup), sg-diff and completion share with vif-of.  Matched by name, not
+// dom-id, so a dom-id shared across members is no problem here; without
+// locality (no inventory, or xe without resident-on) every running VM of the
+// list counts as here, which keeps rules rather than removing them.
+struct LocalVms {
+  std::string this_host;       // "" when unknown
+  bool located = false;        // true when resident-on told members apart
+  std::vector<Vm> running_here; // running or paused, here
+  std::vector<Vm> elsewhere;   // running on another member (located only)
+  std::vector<std::string> names() const; // running_here's name-labels
+};
+LocalVms local_vms_of(std::vector<Vm> vms, const std::string &this_host);
+Result<LocalVms> local_vms_of_texts(const InputText &vm_list,
+                                    const std::optional<InputText> &inventory);
+
 // Snapshot file names, in order of preference when several are present; each
 // may also end in ".txt".
 extern const std::vector<std::string> kLinkSnapshotNames;
@@ -59,15 +87,21 @@ extern const std::vector<std::string> kBridgeSnapshotNames;
 // bridges file (optional: ip's "master" is used without it).
 Result<HostTexts> read_snapshot_dir(const std::string &dir);
 
+// $VIFWALL_INVENTORY when set (tests, a chroot), else /etc/xensource-inventory.
+std::string default_inventory_path();
+
 struct LiveOptions {
   std::string xe;  // path given with --xe; empty: PATH, then /opt/xensource/bin
-  std::string inventory = "/etc/xensource-inventory"; // a missing file is fine
+  std::string inventory = default_inventory_path(); // a missing file is fine
   std::chrono::milliseconds timeout{10000};
 };
 
 // Runs xe vm-list / vif-list, `ip -s link` (or `ifconfig -a` where ip is
 // missing) and `brctl show` (or `bridge link`) through `runner`.
 Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options);
+
+// Live LocalVms: `xe vm-list` (with resident-on) and the inventory only.
+Result<LocalVms> read_local_vms(CommandRunner &runner, const LiveOptions &options);
 
 // Locates xe: `explicit_path` if given, else PATH, then /opt/xensource/bin.
 Result<std::string> find_xe(const std::string &explicit_path);

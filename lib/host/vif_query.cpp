@@ -51,9 +51,18 @@ Result<QueryAnswer> run_query(const HostMap &host, const VifQuery &query) {
     auto found = find_vms(host, key);
     if (!found)
       return tl::unexpected(found.error());
-    if (found->empty())
-      answer.not_found.push_back("no VM with name-label, uuid or uuid prefix " +
-                                 quote_for_error(key));
+    if (found->empty()) {
+      const auto away = find_vms_elsewhere(host, key);
+      if (away.empty())
+        answer.not_found.push_back("no VM with name-label, uuid or uuid prefix " +
+                                   quote_for_error(key));
+      for (const Vm *vm : away)
+        answer.not_found.push_back(
+            "VM " + quote_for_error(vm->name_label) + " (" + vm->uuid + ") runs on pool member " +
+            vm->resident_on.value_or("?") + ", not on this host" +
+            (host.this_host.empty() ? std::string() : " (" + host.this_host + ")") +
+            "; vif-of --pool asks every member");
+    }
     for (const auto *vm : *found)
       select.vm(*vm);
   }

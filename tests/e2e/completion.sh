@@ -27,12 +27,22 @@ out=$(complete_words vif-of --from "$SOURCE_DIR/examples/xen6" i-)
 out=$(complete_words vif-of --from "$SOURCE_DIR/examples/xen6" Con)
 [ "$out" = "Control domain on host: Rack1Pod1Host22" ] || fail "a name with spaces must stay one word: $out"
 
-# Live: a fake xe that counts its calls.
+# Live: a fake xe that counts its calls and answers for a pool of two: only
+# the VMs running on this member (the inventory's uuid) are offered.
 mkdir -p "$E2E_TMP/bin"
-cat > "$E2E_TMP/bin/xe" <<'XE'
+here=3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10
+there=7f6e5d4c-3b2a-4190-8877-665544332211
+echo "INSTALLATION_UUID='$here'" > "$E2E_TMP/inventory"
+export VIFWALL_INVENTORY=$E2E_TMP/inventory
+cat > "$E2E_TMP/bin/xe" <<XE
 #!/bin/sh
-echo call >> "$XE_CALLS"
-echo 'web\, one,i-2-3-VM,r-4-VM'
+echo call >> "\$XE_CALLS"
+record() { printf 'uuid ( RO)           : %s\n     name-label ( RW): %s\n    power-state ( RO): %s\n         dom-id ( RO): %s\n    resident-on ( RO): %s\n\n\n' "\$@"; }
+record aaaa0000-0000-0000-0000-000000000001 'web, one' running 3 $here
+record aaaa0000-0000-0000-0000-000000000002 i-2-3-VM running 7 $here
+record aaaa0000-0000-0000-0000-000000000003 i-9-9-VM running 7 $there
+record aaaa0000-0000-0000-0000-000000000004 stopped halted -1 '<not in database>'
+record aaaa0000-0000-0000-0000-000000000005 r-4-VM paused 6 $here
 XE
 chmod +x "$E2E_TMP/bin/xe"
 export XE_CALLS=$E2E_TMP/calls

@@ -210,3 +210,68 @@ TEST_CASE("parse_host_texts reads the inventory and resident-on of a pool's VM l
   REQUIRE_FALSE(broken);
   CHECK_THAT(broken.error().str(), Catch::StartsWith("/etc/xensource-inventory:1: expected KEY="));
 }
+
+TEST_CASE("local_vms_of: the running VMs of this host, by resident-on", "[hostinputs][pool]") {
+  auto paused = running_vm("paused here", "ffff0000-0000-0000-0000-000000000006", 9, kHere);
+  paused.power_state = "paused";
+  std::vector<Vm> vms = {running_vm("i-9-9-VM", "aaaa0000-0000-0000-0000-000000000001", 7, kThere),
+                         running_vm("i-2-3-VM", "bbbb0000-0000-0000-0000-000000000002", 7, kHere),
+                         running_vm("stopped", "cccc0000-0000-0000-0000-000000000003", -1, ""),
+                         paused};
+  const LocalVms located = local_vms_of(vms, kHere);
+  CHECK(located.located);
+  CHECK(located.this_host == kHere);
+  CHECK(located.names() == std::vector<std::string>{"i-2-3-VM", "paused here"});
+  REQUIRE(located.elsewhere.size() == 1);
+  CHECK(located.elsewhere[0].name_label == "i-9-9-VM");
+
+  // Without this host's uuid every running VM counts as here (cleanup keeps
+  // rules rather than removing them); a shared dom-id is no error by name.
+  const LocalVms unknown = local_vms_of(vms, "");
+  CHECK_FALSE(unknown.located);
+  CHECK(unknown.names() == std::vector<std::string>{"i-9-9-VM", "i-2-3-VM", "paused here"});
+  CHECK(unknown.elsewhere.empty());
+}
+
+TEST_CASE("read_local_vms asks xe for resident-on and reads the inventory", "[hostinputs][pool]") {
+  char dir_template[] = "/tmp/vifwall-local-XXXXXX";
+  const char *dir = ::mkdtemp(dir_template);
+  REQUIRE(dir);
+  const std::string inventory = std::string(dir) + "/xensource-inventory";
+  const std::string xe = std::string(dir) + "/xe";
+  {
+    FILE *f = std::fopen(inventory.c_str(), "w");
+    std::fputs(("INSTALLATION_UUID='" + kHere + "'\n").c_str(), f);
+    std::fclose(f);
+    f = std::fopen(xe.c_str(), "w"); // find_xe wants an executable file
+    std::fclose(f);
+    ::chmod(xe.c_str(), 0755);
+  }
+  FakeRunner runner;
+  runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks,resident-on",
+                "uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
+                "     name-label ( RW): i-9-9-VM\n"
+                "    power-state ( RO): running\n"
+                "         dom-id ( RO): 7\n"
+                "    resident-on ( RO): " + kThere + "\n\n\n"
+                "uuid ( RO)           : bbbb0000-0000-0000-0000-000000000002\n"
+                "     name-label ( RW): i-2-3-VM\n"
+                "    power-state ( RO): running\n"
+                "         dom-id ( RO): 7\n"
+                "    resident-on ( RO): " + kHere + "\n\n\n");
+  LiveOptions options;
+  options.xe = xe;
+  options.inventory = inventory;
+  auto local = read_local_vms(runner, options);
+  REQUIRE(local);
+  CHECK(local->names() == std::vector<std::string>{"i-2-3-VM"});
+  CHECK(local->elsewhere.size() == 1);
+
+  options.inventory = std::string(dir) + "/missing"; // off Xen: no locality
+  local = read_local_vms(runner, options);
+  REQUIRE(local);
+  CHECK(local->names() == std::vector<std::string>{"i-9-9-VM", "i-2-3-VM"});
+  ::unlink(inventory.c_str());
+  ::unlink(xe.c_str());
+  ::rmdir(dir);
+}

@@ -67,3 +67,33 @@ TEST_CASE("run_query answers each selection on the seed host", "[vifquery]") {
   REQUIRE(answer);
   CHECK(answer->selection.rows.size() == 11);
 }
+
+TEST_CASE("run_query says where a VM of another pool member runs", "[vifquery][pool]") {
+  const std::string here = "3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10";
+  const std::string there = "7f6e5d4c-3b2a-4190-8877-665544332211";
+  HostTexts texts;
+  texts.vm_list = {"uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
+                   "     name-label ( RW): i-9-9-VM\n"
+                   "    power-state ( RO): running\n"
+                   "         dom-id ( RO): 7\n"
+                   "    resident-on ( RO): " + there + "\n\n\n" +
+                       read_source("examples/xen6/xe-vm-list"),
+                   "xe-vm-list", "xe-vm-list"};
+  // The seed's VMs have no resident-on; only the first record says where it is.
+  texts.links = {read_source("examples/xen6/ifconfig"), "ifconfig", "ifconfig"};
+  texts.inventory = InputText{"INSTALLATION_UUID='" + here + "'\n", "inv", "xensource-inventory"};
+  auto inputs = parse_host_texts(texts);
+  REQUIRE(inputs);
+  const HostMap host = join_host(std::move(*inputs));
+  VifQuery query;
+  query.vms = {"i-9-9-VM"};
+  query.domids = {7};
+  auto answer = run_query(host, query);
+  REQUIRE(answer);
+  // dom-id 7 is the seed's i-2-3-VM, here; the other member's dom-id 7 is not.
+  CHECK(ifaces(*answer) == std::vector<std::string>{"vif7.0"});
+  REQUIRE(answer->not_found.size() == 1);
+  CHECK(answer->not_found[0] == "VM \"i-9-9-VM\" (aaaa0000-0000-0000-0000-000000000001) runs on pool member " +
+                                    there + ", not on this host (" + here +
+                                    "); vif-of --pool asks every member");
+}

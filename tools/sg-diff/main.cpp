@@ -59,16 +59,25 @@ Result<std::optional<RunningHost>> read_running(const Options &o, CommandRunner 
         return tl::unexpected(inputs.error());
       return std::optional<RunningHost>(running_from_host_map(join_host(std::move(*inputs))));
     }
-    // A snapshot with the VM list but no interface listing: VMs only.
+    // A snapshot with the VM list but no interface listing: VMs only, this
+    // host's when the snapshot has its inventory.
     const std::string path = file_exists(vm_list) ? vm_list : vm_list + ".txt";
     auto text = read_input_file(path);
     if (!text)
       return tl::unexpected(text.error());
-    auto vms = parse_xe_vm_list(*text, path);
-    if (!vms)
-      return tl::unexpected(vms.error());
+    std::optional<InputText> inventory;
+    const std::string inventory_path = o.from_dir + "/xensource-inventory";
+    if (file_exists(inventory_path)) {
+      auto inventory_text = read_input_file(inventory_path);
+      if (!inventory_text)
+        return tl::unexpected(inventory_text.error());
+      inventory = InputText{std::move(*inventory_text), inventory_path, "xensource-inventory"};
+    }
+    auto local = local_vms_of_texts(InputText{std::move(*text), path, "xe-vm-list"}, inventory);
+    if (!local)
+      return tl::unexpected(local.error());
     HostInputs inputs;
-    inputs.vms = std::move(*vms);
+    inputs.vms = std::move(local->running_here);
     RunningHost running = running_from_host_map(join_host(std::move(inputs)));
     running.interfaces.reset();
     return std::optional<RunningHost>(std::move(running));

@@ -92,27 +92,23 @@ int list_vm_names(const Options &o) {
     auto texts = captured_texts(o);
     if (!texts)
       return cli::kUsage;
-    auto vms = parse_xe_vm_list(texts->vm_list.text, texts->vm_list.source);
-    if (!vms)
+    auto local = local_vms_of_texts(texts->vm_list, texts->inventory);
+    if (!local)
       return cli::kUsage;
-    for (const auto &vm : *vms)
-      names.push_back(vm.name_label);
+    names = local->names();
   } else {
     const std::string path = default_name_cache_path();
     auto cached = read_name_cache(path);
     if (cached && cached->age.count() < o.cache_ttl) {
       names = cached->names;
     } else {
-      auto xe = find_xe(o.xe);
+      // This host's running VMs only: xe answers for the whole pool.
       auto runner = make_process_runner();
+      LiveOptions live = live_options(o);
+      live.timeout = std::chrono::seconds(2);
       std::optional<std::vector<std::string>> fresh;
-      if (xe) {
-        Command command{{*xe, "vm-list", "params=name-label", "--minimal"}};
-        command.timeout = std::chrono::seconds(2);
-        if (auto output = run_checked(*runner, command))
-          if (auto parsed = parse_xe_minimal(output->out, "xe vm-list --minimal"))
-            fresh = std::move(*parsed);
-      }
+      if (auto local = read_local_vms(*runner, live))
+        fresh = local->names();
       if (fresh) {
         names = *fresh;
         write_name_cache(path, names);
@@ -158,11 +154,8 @@ int vif_of(const Options &o) {
   }
 
   if (!o.capture_dir.empty()) {
-    std::vector<InputText> files{texts->vm_list, texts->links};
-    if (texts->vif_list)
-      files.push_back(*texts->vif_list);
-    if (texts->bridges)
-      files.push_back(*texts->bridges);
+    // xensource-inventory too: which pool member the snapshot is of.
+    std::vector<InputText> files = texts->present();
     // The firewall dumps too, for sg-show / sg-diff --from DIR.  A dump
     // tool that is missing or fails is left out with a warning.
     auto runner = make_process_runner();

@@ -280,22 +280,18 @@ Result<std::vector<std::string>> find_uplinks(SgApplier::Impl &impl) {
   return uplinks;
 }
 
-// The running (and paused) VMs' names, from xe.
+// The running (and paused) VMs of THIS host, from xe and the inventory: in
+// a pool a VM running on another member is not running here, so its rules
+// here go (a VM migrated away).  The same answer vif-of gives
+// (read_local_vms).
 Result<std::vector<std::string>> running_vms(SgApplier::Impl &impl) {
-  auto xe = find_xe(impl.options.xe);
-  if (!xe)
-    return tl::unexpected(xe.error());
-  std::vector<std::string> running;
-  for (const char *state : {"power-state=running", "power-state=paused"}) {
-    auto output = impl.output_of({*xe, "vm-list", state, "params=name-label", "--minimal"});
-    if (!output)
-      return tl::unexpected(output.error());
-    auto names = parse_xe_minimal(*output, "xe vm-list --minimal");
-    if (!names)
-      return tl::unexpected(names.error());
-    running.insert(running.end(), names->begin(), names->end());
-  }
-  return running;
+  LiveOptions live;
+  live.xe = impl.options.xe;
+  live.timeout = impl.options.command_timeout;
+  auto local = read_local_vms(impl.runner, live);
+  if (!local)
+    return tl::unexpected(local.error());
+  return local->names();
 }
 
 // The VMs cleanup looks at: those with state files, those whose chains are

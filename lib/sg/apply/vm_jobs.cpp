@@ -44,8 +44,14 @@ Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_nam
         return fail("more than one VM is named " + quote_for_error(vm_name) + "; give --vif");
       found = &vm;
     }
-  if (!found)
+  if (!found) {
+    for (const auto &vm : host.elsewhere)
+      if (vm.name_label == vm_name)
+        return fail("VM " + quote_for_error(vm_name) + " runs on pool member " +
+                    vm.resident_on.value_or("?") + ", not on this host (" + host.this_host +
+                    "): program it there");
     return fail("no VM named " + quote_for_error(vm_name) + " on this host (xe vm-list)");
+  }
   if (!found->vm.dom_id || *found->vm.dom_id < 0)
     return fail("VM " + quote_for_error(vm_name) + " is not running (dom-id -1)");
   ResolvedVm resolved;

@@ -3,6 +3,7 @@
 // (the joined host map).  See compare_internal.hpp.
 #include <map>
 
+#include "host_inputs.hpp"
 #include "compare_internal.hpp"
 #include "model.hpp"
 #include "sg_names.hpp"
@@ -19,10 +20,7 @@ RunningHost running_from_host_map(const HostMap &host) {
   for (const auto &link : host.links)
     running.interfaces->push_back(link.name);
   for (const auto &vm : host.vms) {
-    const std::string &state = vm.vm.power_state;
-    const bool up = state == "running" || state == "paused" ||
-                    (state.empty() && vm.vm.dom_id && *vm.vm.dom_id >= 0);
-    if (!up || !vm.vm.dom_id)
+    if (!is_running(vm.vm) || !vm.vm.dom_id)
       continue;
     RunningVm entry;
     entry.name = vm.vm.name_label;
