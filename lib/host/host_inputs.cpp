@@ -98,16 +98,16 @@ Result<void> keep_local_vms(std::vector<Vm> &vms, std::vector<Vm> &elsewhere,
       names += (names.empty() ? "" : ", ") + quote_for_error(vm->name_label) + " (" + vm->uuid +
                (vm->resident_on && !vm->resident_on->empty() ? ", on host " + *vm->resident_on : "") +
                ")";
-    clashes += (clashes.empty() ? "" : "; ") + std::string("dom-id ") + std::to_string(dom_id) +
-               " is " + names;
+    // One line per dom-id: a pool's list can name many, and each stays readable.
+    clashes += "\n  dom-id " + std::to_string(dom_id) + " is " + names;
   }
   if (clashes.empty())
     return {};
   return fail(source, 0,
-              "expected one running VM per dom-id, got " + clashes +
-                  ": the VM list of a pool, and no way to tell which VMs run on this host "
-                  "(give xensource-inventory and `resident-on`: `vif-of --capture` on the "
-                  "host saves both)");
+              "expected one running VM per dom-id, got the VM list of a pool and no way to "
+              "tell which VMs run on this host (give xensource-inventory and `resident-on`: "
+              "`vif-of --capture` on the host saves both):" +
+                  clashes);
 }
 
 Result<std::string> this_host_of(const std::optional<InputText> &inventory) {
