@@ -121,6 +121,19 @@ for tool in "iptables-save -t filter" "ipset list -n" "ebtables-save" "arptables
 done
 [ ! -e "$E2E_TMP/state-h1/$VM.log" ] || fail "h1 kept $VM's state log"
 
+# sg-diff asks the same question: on h1 only i-2-5-VM (never programmed) runs
+# unfiltered, $VM is no longer h1's; on h2 $VM runs unfiltered.
+sg_diff() { # MEMBER ARGS...
+  local member=$1
+  shift
+  on "$member" env VIFWALL_STATE_DIR="$E2E_TMP/state-$member" "$BUILD_DIR/tools/sg-diff" "$@"
+}
+assert_eq 1 "$(status_of sg_diff h1)" "sg-diff on h1 after cleanup"
+assert_eq "i-2-5-VM: unprotected running (dom-id 8) without rules" "$(grep -v '^sg-diff:' "$E2E_TMP/out")" \
+  "sg-diff on h1: only its own unprogrammed VM"
+assert_eq 1 "$(status_of sg_diff h2)" "sg-diff on h2 before programming $VM"
+assert_contains "$(cat "$E2E_TMP/out")" "$VM: unprotected running (dom-id $domid) without rules" \
+  "sg-diff on h2 names $VM under its new dom-id"
 sg h2 cleanup
 assert_contains "$(on h2 iptables-save -t filter)" "-j $OTHER" "cleanup on h2 keeps $OTHER"
 sg h2 default --vm "$VM" --vm-id 3 --ip "$VM_IP" --mac "$VM_MAC"
@@ -132,6 +145,7 @@ tcp_connects "$pool-h2-out" "$g_after" "$VM_IP" 23 && fail "after: the LAN reach
 tcp_connects "$pool-h2-out" "$pool-h2-g7" "$OTHER_IP" 22 && fail "after: $OTHER lost its default deny"
 assert_eq "vif$domid.0" "$(vif_of h2 "$VM" --json | jq -r '.vms[].vifs[].name')" "vif-of on h2 follows $VM"
 assert_eq 1 "$(status_of vif_of h1 "$VM")" "vif-of on h1: $VM is gone from here"
+assert_eq 0 "$(status_of sg_diff h2)" "sg-diff on h2 once $VM is programmed: $(cat "$E2E_TMP/out")"
 
 "$SIM" down "$pool"
 trap - EXIT
