@@ -56,7 +56,8 @@ Result<std::map<std::string, std::string>> parse_inventory(std::string_view text
 }
 
 bool inventory_is_empty(std::string_view text) {
-  for (const auto &line : split_lines(clean_text(text))) {
+  const std::string cleaned = clean_text(text); // the lines below point into it
+  for (const auto &line : split_lines(cleaned)) {
     const std::string_view content = trim(line.text);
     if (!content.empty() && content.front() != '#')
       return false;

@@ -43,3 +43,17 @@ TEST_CASE("is_uuid takes 8-4-4-4-12 hex digits only", "[inventory]") {
   CHECK_FALSE(is_uuid("g4b0e85e-00b4-73c0-6405-eacff81b8bbe"));
   CHECK_FALSE(is_uuid(""));
 }
+
+TEST_CASE("inventory_is_empty: comments and blanks only", "[inventory]") {
+  // The simulator's placeholder, long enough to live on the heap (a line
+  // view into a destroyed copy once read it as garbage).
+  const std::string placeholder =
+      "# Mount point left by the vifwall simulator (sim/sim) while a sim is up:\n"
+      "# `ip netns exec NAME-dom0` bind-mounts /etc/netns/NAME-dom0/xensource-inventory\n"
+      "# here.  Removed with the last sim.  Not a XenServer inventory.\n";
+  CHECK(inventory_is_empty(placeholder));
+  CHECK(inventory_is_empty(""));
+  CHECK(inventory_is_empty("\n   \n\t# x\r\n"));
+  CHECK_FALSE(inventory_is_empty(placeholder + "BUILD_NUMBER='1'\n"));
+  CHECK_FALSE(inventory_is_empty("INSTALLATION_UUID='3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10'"));
+}
