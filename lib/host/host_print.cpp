@@ -11,17 +11,17 @@
 
 namespace vifwall {
 
-void HostSelection::add_vm(const HostVm &vm) {
+void HostSelection::add_vm(const HostVm &vm, const RowHost *host) {
   if (vm.vifs.empty()) {
-    rows.push_back(Row{&vm, nullptr, nullptr});
+    rows.push_back(Row{&vm, nullptr, nullptr, {}, host});
     return;
   }
   for (const auto &vif : vm.vifs)
-    rows.push_back(Row{&vm, &vif, nullptr});
+    rows.push_back(Row{&vm, &vif, nullptr, {}, host});
 }
 
-void HostSelection::add_vif(const HostVm *vm, const HostVif &vif) {
-  rows.push_back(Row{vm, &vif, nullptr});
+void HostSelection::add_vif(const HostVm *vm, const HostVif &vif, const RowHost *host) {
+  rows.push_back(Row{vm, &vif, nullptr, {}, host});
 }
 
 void HostSelection::add_link(const Link &link, const std::string &bridge) {
@@ -44,6 +44,7 @@ constexpr std::array<ColumnInfo, kVifColumns> kColumns{{
     {"RX pkt/B", true},
     {"TX pkt/B", true},
     {"DROP rx/tx", true},
+    {"HOST", false},
 }};
 
 } // namespace
@@ -157,19 +158,33 @@ void put_port(VifSink &out, const Link &link, const std::string &bridge,
   put_counters(out, link.rx, link.tx, options.exact);
 }
 
+// The pool member of a row (vif-of --pool): the VM's, or the orphan's.
+void put_host(VifSink &out, const RowHost &host, FactScope scope) {
+  const JsonScalar uuid = host.uuid.empty() ? JsonScalar{nullptr} : json_of(host.uuid);
+  const JsonScalar name = host.name.empty() ? JsonScalar{nullptr} : json_of(host.name);
+  out.put(scope, "host", uuid, Col::host, host.name.empty() ? std::string_view("-") : host.name);
+  out.put(scope, "hostname", name, Col::none, "");
+}
+
 } // namespace
 
 void print_vif_row(const HostSelection::Row &row, const TableOptions &options, VifSink &sink) {
   if (row.vif) {
     sink.begin_row(row.vm ? RowKind::vm_vif : RowKind::orphan, row.vm);
+    if (row.host)
+      put_host(sink, *row.host, row.vm ? kVm : kVif);
     if (row.vm)
       put_vm(sink, row.vm->vm, true, options);
     put_vif(sink, *row.vif, !row.vm, options);
   } else if (row.link) {
     sink.begin_row(RowKind::port, nullptr);
+    if (row.host)
+      put_host(sink, *row.host, kVif);
     put_port(sink, *row.link, row.bridge, options);
   } else if (row.vm) {
     sink.begin_row(RowKind::vm_only, row.vm);
+    if (row.host)
+      put_host(sink, *row.host, kVm);
     put_vm(sink, row.vm->vm, false, options);
   } else {
     return; // an empty row: nothing to print
@@ -219,6 +234,8 @@ public:
     const auto i = static_cast<std::size_t>(column);
     rows_.back()[i] += text;
     named_[i] = true;
+    if (column == VifColumn::host)
+      with_host_ = true;
   }
   void end_row() override {
     for (std::size_t i = 0; i < kVifColumns; ++i)
@@ -231,23 +248,33 @@ public:
     for (const auto &cells : rows_)
       for (std::size_t i = 0; i < kVifColumns; ++i)
         widths[i] = std::max(widths[i], display_width(cells[i]));
+    // HOST first when a row has one; the others in their order.
+    std::vector<std::size_t> order;
+    const auto host = static_cast<std::size_t>(VifColumn::host);
+    if (with_host_)
+      order.push_back(host);
+    for (std::size_t i = 0; i < kVifColumns; ++i)
+      if (i != host)
+        order.push_back(i);
     std::string out;
     for (const auto &cells : rows_)
-      out += line(cells, widths);
+      out += line(cells, widths, order);
     return out;
   }
 
 private:
-  static std::string line(const Cells &cells, const std::array<std::size_t, kVifColumns> &widths) {
+  static std::string line(const Cells &cells, const std::array<std::size_t, kVifColumns> &widths,
+                          const std::vector<std::size_t> &order) {
     std::string line;
-    for (std::size_t i = 0; i < kVifColumns; ++i) {
+    for (std::size_t at = 0; at < order.size(); ++at) {
+      const std::size_t i = order[at];
       const std::size_t pad = widths[i] - display_width(cells[i]);
-      if (i > 0)
+      if (at > 0)
         line.push_back(' ');
       if (kColumns[i].right)
         line.append(pad, ' ');
       line += cells[i];
-      if (!kColumns[i].right && i + 1 < kVifColumns)
+      if (!kColumns[i].right && at + 1 < order.size())
         line.append(pad, ' ');
     }
     while (!line.empty() && line.back() == ' ')
@@ -258,6 +285,7 @@ private:
 
   std::vector<Cells> rows_;
   std::array<bool, kVifColumns> named_{};
+  bool with_host_ = false;
 };
 
 } // namespace
@@ -322,9 +350,11 @@ public:
     vif_open_ = false;
   }
 
-  std::string finish() {
+  std::string finish(const std::function<void(JsonWriter &)> &more) {
     start_orphans();
     json_.end_array();
+    if (more)
+      more(json_);
     json_.end_object();
     return json_.str();
   }
@@ -398,11 +428,16 @@ std::vector<const HostSelection::Row *> json_order(const HostSelection &selectio
 
 } // namespace
 
-std::string render_vif_json(const HostSelection &selection, bool pretty) {
+std::string render_vif_json(const HostSelection &selection, bool pretty,
+                            const std::function<void(JsonWriter &)> &more) {
   JsonSink json(pretty);
   for (const auto *row : json_order(selection))
     print_vif_row(*row, TableOptions{}, json);
-  return json.finish();
+  return json.finish(more);
+}
+
+std::string render_vif_json(const HostSelection &selection, bool pretty) {
+  return render_vif_json(selection, pretty, nullptr);
 }
 
 } // namespace vifwall

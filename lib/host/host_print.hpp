@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,6 +16,15 @@
 
 namespace vifwall {
 
+class JsonWriter;
+
+// Which pool member a row is from (vif-of --pool): the HOST column shows
+// `name`, JSON has "host" (the uuid; null when empty) and "hostname".
+struct RowHost {
+  std::string uuid;
+  std::string name;
+};
+
 // What to print: whole VMs (all their VIFs, or a "no interfaces"/"halted"
 // row) and single interfaces (orphans, or a VM's VIF picked by --iface/--mac).
 struct HostSelection {
@@ -23,11 +33,13 @@ struct HostSelection {
     const HostVif *vif = nullptr; // nullptr: the VM has no interface
     const Link *link = nullptr;   // a non-VIF port (uplink), for --bridge
     std::string bridge;           // the bridge of `link`
+    const RowHost *host = nullptr; // set by vif-of --pool only
   };
   std::vector<Row> rows;
 
-  void add_vm(const HostVm &vm);              // one row per VIF, or one row
-  void add_vif(const HostVm *vm, const HostVif &vif);
+  // One row per VIF, or one row; `host`: the pool member (vif-of --pool).
+  void add_vm(const HostVm &vm, const RowHost *host = nullptr);
+  void add_vif(const HostVm *vm, const HostVif &vif, const RowHost *host = nullptr);
   void add_link(const Link &link, const std::string &bridge);
 };
 
@@ -37,17 +49,23 @@ struct TableOptions {
 };
 
 // The aligned table with a header line; VM names longer than 20 characters
-// are clipped with '~' unless options.wide.
+// are clipped with '~' unless options.wide.  A HOST column comes first when
+// a row has a host.
 std::string render_vif_table(const HostSelection &selection, const TableOptions &options);
 
 // {"vms": [...], "orphans": [...]}; the schema is documented in vif-of(8).
 std::string render_vif_json(const HostSelection &selection, bool pretty);
+// The same, with more keys after "orphans", written by `more` (vif-of
+// --pool's "hosts").
+std::string render_vif_json(const HostSelection &selection, bool pretty,
+                            const std::function<void(JsonWriter &)> &more);
 
 // ---- the one walk both renderings share ------------------------------------
 
 // The table's columns, in order.  `none`: the fact is not in the table.
-enum class VifColumn { none = -1, vm, dom, iface, bridge, mac, state, rx, tx, drop };
-inline constexpr std::size_t kVifColumns = 9;
+// `host` is last in number but first in the table (rows of vif-of --pool).
+enum class VifColumn { none = -1, vm, dom, iface, bridge, mac, state, rx, tx, drop, host };
+inline constexpr std::size_t kVifColumns = 10;
 // The header of `column` ("VM", "DOM", ..., "DROP rx/tx"); "" for none.
 const char *vif_column_title(VifColumn column);
 

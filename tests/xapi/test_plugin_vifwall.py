@@ -154,7 +154,7 @@ class PluginCase(unittest.TestCase):
         self.assertEqual(r["host"], HOST_UUID)  # from INSTALLATION_UUID, lower case
         self.assertEqual(r["hostname"], os.uname()[1])
         self.assertEqual(r["output"]["tool"], "vif-of")
-        self.assertEqual(r["output"]["argv"], "--all --json")
+        self.assertEqual(r["output"]["argv"], "--json --all")
         self.assertEqual(r["output"]["lc_all"], "C")
         self.assertEqual(r["stderr"], "note from vif-of\n")
 
@@ -237,7 +237,53 @@ class PluginCase(unittest.TestCase):
     def test_unknown_argument_refused(self):
         self.assertEqual(self.call("vif_of", {"colour": "red"}),
                          ("Failure", ["VIFWALL_INVALID_ARGUMENT", "vif_of",
-                                      'unknown argument "colour": vif_of takes only timeout=SECONDS (1-300)']))
+                                      'unknown argument "colour": vif_of takes timeout=SECONDS (1-300), all=true '
+                                      'and vm, domid, iface, mac, ip, bridge (each also as KIND.N)']))
+        self.assertEqual(self.call("sg_show", {"vm": "i-2-3-VM"}),
+                         ("Failure", ["VIFWALL_INVALID_ARGUMENT", "sg_show",
+                                      'unknown argument "vm": sg_show takes only timeout=SECONDS (1-300)']))
+
+    # ---- vif_of's selection (vif-of --pool) ---------------------------------
+
+    def test_selection_reaches_vif_of_in_order(self):
+        args = {"vm.1": "r-4-VM", "vm": "i-2-3-VM", "domid": "7", "iface.0": "vif4.2", "mac": "06:F8:c8:00:00:09",
+                "ip": "10.147.41.238", "bridge": "xenbr0", "domid.2": "12", "timeout": "30"}
+        r = self.result("vif_of", args)
+        self.assertEqual(r["output"]["argv"], "--json --domid=7 --domid=12 --iface=vif4.2 --mac=06:F8:c8:00:00:09 "
+                                              "--ip=10.147.41.238 --bridge=xenbr0 -- i-2-3-VM r-4-VM")
+
+    def test_selection_all_and_odd_vm_names(self):
+        self.assertEqual(self.result("vif_of", {"all": "true"})["output"]["argv"], "--json --all")
+        # A name with blanks, a leading '-' and UTF-8 reaches vif-of as one word, after "--".
+        tool = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\necho '{\"vms\": [], \"orphans\": []}'\n"
+        self.tool("vif-of", tool)
+        self.result("vif_of", {"vm": "-x my VM \u00e9", "vm.1": "$(reboot)"})
+        with open(os.path.join(self.bin, "argv"), "rb") as f:
+            self.assertEqual(f.read().decode("utf-8").splitlines(), ["--json", "--", "-x my VM \u00e9", "$(reboot)"])
+
+    def test_bad_selections_refused_before_running(self):
+        marker = os.path.join(self.tmp, "ran")
+        self.tool("vif-of", "#!/bin/sh\ntouch '%s'\n" % marker)
+        bad = [({"domid": "32768"}, "domid must be an integer from 0 to 32767"),
+               ({"domid": "7\n"}, "domid must be"), ({"domid": "-1"}, "domid must be"),
+               ({"iface": "-rf"}, "iface must be an interface name"), ({"iface": "a" * 16}, "iface must be"),
+               ({"bridge": "br 0"}, "bridge must be a bridge name"), ({"mac": "06:f8:c8:00:00"}, "mac must be six"),
+               ({"ip": "10.0.0.1; reboot"}, "ip must be an IPv4 or IPv6"), ({"vm": ""}, "vm must be a name-label"),
+               ({"vm": "a\nb"}, "vm must be"), ({"vm": "x" * 256}, "vm must be"), ({"all": "yes"}, "all must be true"),
+               ({"vm.1000": "x"}, "unknown argument"), ({"vms": "x"}, "unknown argument"),
+               (dict(("vm.%d" % i, "x") for i in range(65)), "at most 64 selections")]
+        for args, message in bad:
+            status, description = self.call("vif_of", args)
+            self.assertEqual(status, "Failure", args)
+            self.assertEqual(description[:2], ["VIFWALL_INVALID_ARGUMENT", "vif_of"], args)
+            self.assertIn(message, description[2], args)
+        self.assertFalse(os.path.exists(marker))
+
+    def test_nothing_found_is_an_answer(self):
+        self.tool("vif-of", "#!/bin/sh\necho '{\"vms\": [], \"orphans\": []}'\n"
+                            "echo \"vif-of: error: no VM with dom-id 9\" >&2\nexit 1\n")
+        r = self.result("vif_of", {"domid": "9"})
+        self.assertEqual((r["exit"], r["output"]), (1, {"vms": [], "orphans": []}))
 
     def test_bad_timeouts_refused(self):
         for value in ("0", "301", "1000", "abc", "1.5", "", " 5", "-1", "+5", "0x10"):

@@ -10,6 +10,7 @@
 #include "firewall_snapshot.hpp"
 #include "host_inputs.hpp"
 #include "parse_xe.hpp"
+#include "pool_answer.hpp"
 #include "sg_compare.hpp"
 #include "sg_desired.hpp"
 #include "sg_rules.hpp"
@@ -22,7 +23,8 @@ namespace {
 const char *const kProg = "sg-diff";
 
 // diff's convention.
-enum DiffExit : int { kSame = 0, kDiffer = 1, kTrouble = 2 };
+// 3 (--pool): some member did not answer; the others' differences are shown.
+enum DiffExit : int { kSame = 0, kDiffer = 1, kTrouble = 2, kPartial = 3 };
 
 struct Options {
   std::vector<std::string> vms;
@@ -35,6 +37,7 @@ struct Options {
   std::string iptables = "auto";
   double timeout_seconds = 10;
   bool json = false, pretty = false, summary = false, quiet = false;
+  bool pool = false;
 };
 
 bool file_exists(const std::string &path) {
@@ -144,7 +147,79 @@ Result<DesiredFirewall> read_desired(const Options &o, bool rules_given, Command
   return desired_from_state(*states, host, o.state_dir);
 }
 
+// One member's sg-diff answer read; false (and its error set) when it is
+// not usable: exit 2 (trouble) or more, or output that is not sg-diff's.
+bool read_member_diff(MemberAnswer &member, MemberDiff &diff) {
+  if (!member.answered())
+    return false;
+  const PluginAnswer &a = *member.answer;
+  std::string why;
+  if (a.tool != "sg-diff") {
+    why = "the plugin ran " + a.tool + ", not sg-diff";
+  } else if (a.exit != kSame && a.exit != kDiffer) {
+    const std::string first = a.stderr_text.substr(0, a.stderr_text.find('\n'));
+    why = "sg-diff exited with status " + std::to_string(a.exit) +
+          (first.empty() ? "" : ": " + cli::printable(first.substr(0, 300)));
+  } else if (a.output.empty()) {
+    why = "sg-diff printed no JSON";
+  } else if (auto parsed = parse_sg_diff_json(a.output, "sg-diff's output")) {
+    diff = std::move(*parsed);
+  } else {
+    why = parsed.error().str();
+  }
+  member.error = why;
+  return why.empty();
+}
+
+// sg-diff --pool: every member's sg-diff --json through the vifwall XAPI
+// plugin.  Text: each member's lines prefixed by its name; JSON: "hosts".
+int sg_diff_pool(const Options &o, bool rules_given) {
+  if (rules_given || !o.vms.empty() || !o.from_dir.empty() || !o.desired_from.empty() ||
+      o.no_xe) {
+    cli::print_error(kProg, "--pool compares every member's whole live firewall with its own "
+                            "records: it takes no VM, --rules, --rules-file, --from, "
+                            "--desired-from or --no-xe");
+    return kTrouble;
+  }
+  PoolOptions pool;
+  pool.xe = o.xe;
+  pool.timeout = pool_timeout(o.timeout_seconds);
+  auto runner = make_process_runner();
+  auto answers = ask_pool(*runner, pool, "vifwall", "sg_diff", {});
+  if (!answers) {
+    cli::print_error(kProg, answers.error());
+    return kTrouble;
+  }
+  bool differ = false, partial = false;
+  std::string text;
+  for (auto &member : *answers) {
+    MemberDiff diff;
+    const bool usable = read_member_diff(member, diff);
+    const std::string name = cli::printable(member.member.display());
+    if (!usable) {
+      partial = true;
+      cli::print_warning(kProg, "pool member " + describe_member(member.member) +
+                                    " did not answer: " + member.error);
+      continue;
+    }
+    differ = differ || diff.differ;
+    if (!o.summary)
+      for (const auto &line : diff.lines)
+        text += name + ": " + cli::printable(line) + "\n";
+    text += name + ": " + cli::printable(diff.summary) + "\n";
+  }
+  if (o.json)
+    cli::write_stdout(render_pool_diff_json(*answers, differ, o.pretty));
+  else if (!o.quiet)
+    cli::write_stdout(text);
+  if (partial)
+    return kPartial;
+  return differ ? kDiffer : kSame;
+}
+
 int sg_diff(const Options &o, bool rules_given) {
+  if (o.pool)
+    return sg_diff_pool(o, rules_given);
   if (rules_given && o.vms.size() != 1) {
     cli::print_error(kProg, "--rules and --rules-file describe one VM: name exactly one VM");
     return kTrouble;
@@ -200,7 +275,8 @@ int main(int argc, char **argv) {
                "rules file, or a snapshot), by meaning, per VM.",
                kProg};
   cli::add_version(app, kProg);
-  app.footer("Exit status: 0 no difference, 1 differences, 2 trouble.  See sg-diff(8).");
+  app.footer("Exit status: 0 no difference, 1 differences, 2 trouble, 3 (--pool) some member "
+             "did not answer.  See sg-diff(8).");
   app.add_option("vm", o.vms, "Compare only these VMs (default: every VM, and the host setup)")
       ->type_name("VM");
 
@@ -233,6 +309,8 @@ int main(int argc, char **argv) {
       ->envname("VIFWALL_XE");
   actual->add_flag("--no-xe", o.no_xe,
                    "Do not ask xe which VMs run (no stale, stale-vif or unprotected findings)");
+  actual->add_flag("--pool", o.pool,
+                   "Compare on every pool member (xe host-call-plugin, the vifwall plugin)");
   actual->add_option("--iptables", o.iptables, "iptables variant to read: auto, legacy, nft")
       ->check(CLI::IsMember({"auto", "legacy", "nft"}));
   actual->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")

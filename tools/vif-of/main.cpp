@@ -1,5 +1,6 @@
 // vif-of: which interfaces and bridges does a VM use, and which VM owns an
 // interface, MAC or IP.  This file only wires the command line to lib/.
+#include <algorithm>
 #include <cstdio>
 
 #include "cli_common.hpp"
@@ -9,6 +10,7 @@
 #include "host_print.hpp"
 #include "name_cache.hpp"
 #include "parse_xe.hpp"
+#include "pool_vifs.hpp"
 #include "vif_query.hpp"
 
 using namespace vifwall;
@@ -29,7 +31,12 @@ struct Options {
   std::string capture_dir;
   bool list_vms = false;
   int cache_ttl = 30;
+  bool pool = false;
 };
+
+// Some pool member did not answer (down, no plugin, its vif-of failed):
+// the answer is partial.
+constexpr int kPartial = 3;
 
 bool any_file_input(const Options &o) {
   return !o.from_dir.empty() || !o.vm_list_file.empty() || !o.links_file.empty() ||
@@ -124,12 +131,55 @@ int list_vm_names(const Options &o) {
   return cli::kOk;
 }
 
+// vif-of --pool: the same selection on every member, through the vifwall
+// XAPI plugin; one table (HOST first) or one JSON document.
+int vif_of_pool(const Options &o) {
+  if (any_file_input(o) || !o.capture_dir.empty()) {
+    cli::print_error(kProg, "--pool asks the live pool; it cannot be combined with --from, "
+                            "input files or --capture");
+    return cli::kUsage;
+  }
+  auto args = pool_vif_args(o.query);
+  if (!args) {
+    cli::print_error(kProg, args.error());
+    return cli::kUsage;
+  }
+  PoolOptions pool;
+  pool.xe = o.xe;
+  pool.timeout = pool_timeout(o.timeout_seconds);
+  auto runner = make_process_runner();
+  auto answers = ask_pool(*runner, pool, "vifwall", "vif_of", *args);
+  if (!answers) {
+    cli::print_error(kProg, answers.error());
+    return cli::kUsage;
+  }
+  const auto merged = merge_pool_vifs(std::move(*answers), o.query);
+  for (const auto &failure : merged->failures)
+    cli::print_warning(kProg, "pool member " + failure);
+  for (const auto &message : merged->not_found)
+    cli::print_error(kProg, message);
+  if (o.json)
+    cli::write_stdout(render_pool_vif_json(*merged, o.pretty));
+  else if (!merged->selection.rows.empty())
+    cli::write_stdout(render_vif_table(merged->selection, o.table));
+  if (!merged->failures.empty())
+    return kPartial;
+  return merged->not_found.empty() ? cli::kOk : cli::kNotFound;
+}
+
 int vif_of(const Options &o) {
   if (o.list_vms)
     return list_vm_names(o);
   const bool selecting = o.query.all || !o.query.vms.empty() || !o.query.domids.empty() ||
                          !o.query.ifaces.empty() || !o.query.macs.empty() ||
                          !o.query.ips.empty() || !o.query.bridges.empty();
+  if (o.pool && !selecting) {
+    cli::print_error(kProg, "--pool: nothing to look up: name a VM, or use --all, --domid, "
+                            "--iface, --mac, --ip or --bridge");
+    return cli::kUsage;
+  }
+  if (o.pool)
+    return vif_of_pool(o);
   if (!selecting && o.capture_dir.empty()) {
     cli::print_error(kProg, "nothing to look up: name a VM, or use --all, --domid, --iface, "
                             "--mac, --ip, --bridge or --capture DIR");
@@ -210,7 +260,8 @@ int main(int argc, char **argv) {
                "and IPs back to VMs.",
                kProg};
   cli::add_version(app, kProg);
-  app.footer("Exit status: 0 found, 1 not found, 2 usage or input error.  See vif-of(8).");
+  app.footer("Exit status: 0 found, 1 not found, 2 usage or input error, 3 (--pool) some "
+             "member did not answer.  See vif-of(8).");
 
   app.add_option("vm", o.query.vms, "VM name-label, uuid, or unique uuid prefix")
       ->type_name("VM");
@@ -250,6 +301,8 @@ int main(int argc, char **argv) {
   input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
       ->check(cli::finite_seconds(0.1, 3600.0));
+  input->add_flag("--pool", o.pool,
+                  "Ask every pool member (xe host-call-plugin, the vifwall plugin); adds a HOST column");
   input->add_option("--capture", o.capture_dir, "Save the live host's outputs (and firewall dumps) as a snapshot in DIR")
       ->type_name("DIR");
 
