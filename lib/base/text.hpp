@@ -26,6 +26,10 @@ struct Line {
 // Splits into lines on '\n'.  A final line without '\n' is kept; the empty
 // string after a trailing '\n' is not.
 std::vector<Line> split_lines(std::string_view text);
+// The lines point into `text`: a temporary string would leave them dangling
+// (twice found by ASan), so that does not compile.
+std::vector<Line> split_lines(std::string &&text) = delete;
+inline std::vector<Line> split_lines(const char *text) { return split_lines(std::string_view(text)); }
 
 // Splits on runs of blanks (space, tab, vertical tab, form feed).
 std::vector<std::string_view> split_blanks(std::string_view s);

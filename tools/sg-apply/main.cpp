@@ -30,7 +30,7 @@ struct VmArgs {
 struct VmCommands {
   CLI::App *def = nullptr, *sys = nullptr, *rules = nullptr, *destroy = nullptr,
            *secondary = nullptr;
-  CLI::Option *rule_string = nullptr;
+  CLI::Option *rule_string = nullptr, *rules_sec_ips = nullptr;
 };
 
 VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
@@ -62,6 +62,8 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   auto *rule_file = c.rules->add_option("--rules-file", a.rules_file, "Readable rules file ('-' for stdin)")
                         ->type_name("FILE");
   c.rule_string->excludes(rule_file);
+  c.rules_sec_ips = c.rules->add_option("--sec-ips", a.sec_ips,
+                                        "Secondary IPs, 'IP;IP;' or '0;' (default: the recorded ones)");
   c.rules->add_option("--vif", a.vifs, "dom0 interface (default: looked up)")->type_name("IFACE");
 
   c.destroy = app.add_subcommand("destroy", "Remove everything of a VM (destroy_network_rules_for_vm)");
@@ -88,7 +90,8 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
     if (!rules)
       return Result<VmJob>(tl::unexpected(rules.error()));
     return applier.prepare_rules({a.vm, a.vm_id, a.ip, a.mac, a.sig, a.seq, *rules,
-                                  a.rules_file.empty() ? "--rules" : a.rules_file, a.vifs});
+                                  a.rules_file.empty() ? "--rules" : a.rules_file, a.vifs,
+                                  c.rules_sec_ips->count() ? std::optional(a.sec_ips) : std::nullopt});
   }
   if (c.destroy->parsed())
     return applier.prepare_destroy(a.vm);
@@ -159,6 +162,8 @@ int finish(const GlobalArgs &g, const Result<SgOutcome> &outcome) {
     cli::print_error(kProg, outcome.error());
     return is_lock_timeout(outcome.error()) ? cli::kLockBusy : cli::kFailed;
   }
+  for (const auto &warning : outcome->warnings)
+    std::fprintf(stderr, "%s: warning: %s\n", kProg, warning.c_str());
   for (const auto &note : outcome->notes)
     if (g.verbose || g.options.dry_run)
       std::fprintf(stderr, "%s: note: %s\n", kProg, note.c_str());
@@ -182,8 +187,9 @@ int finish(const GlobalArgs &g, const Result<SgOutcome> &outcome) {
 int main(int argc, char **argv) {
   GlobalArgs g;
   VmArgs a;
-  std::vector<std::string> uplinks, running;
+  std::vector<std::string> uplinks, running, reapply_vms;
   std::string batch_file;
+  bool setup_cleanup = false, count = false;
   CLI::App app{"Program CloudStack security groups (iptables, ipset, ebtables, arptables) on a "
                "XenServer host, atomically.",
                kProg};
@@ -220,9 +226,17 @@ int main(int argc, char **argv) {
   auto *setup = app.add_subcommand("setup", "Host-wide chains (CloudStack's can_bridge_firewall)");
   setup->add_option("--uplink", uplinks, "Physical uplink (default: the bridges' non-VIF ports)")
       ->type_name("IFACE");
+  setup->add_flag("--cleanup", setup_cleanup,
+                  "Then remove the rules of VMs that are not running (as can_bridge_firewall does)");
   const VmCommands commands = add_vm_commands(app, a);
   auto *cleanup = app.add_subcommand("cleanup", "Remove everything of VMs that are not running");
   cleanup->add_option("--running", running, "The running VMs (default: ask xe)")->type_name("VM");
+  cleanup->add_flag("--count", count, "Print the number of VMs removed (cleanup_rules' answer)");
+  auto *rule_logs = app.add_subcommand(
+      "rule-logs", "Repair rebooted VMs' rules, print the logs (get_rule_logs_for_vms)");
+  auto *reapply = app.add_subcommand("reapply", "Rebuild VMs' firewalls from their recorded state");
+  reapply->add_option("--vm", reapply_vms, "VM to rebuild (default: every VM with a state file)")
+      ->type_name("VM");
   auto *batch = app.add_subcommand("batch", "Apply many VM subcommands, one per line, as one change");
   batch->add_option("file", batch_file, "File of subcommand lines ('-' for stdin)")
       ->required()
@@ -243,10 +257,24 @@ int main(int argc, char **argv) {
     applier.on_change = [](const std::string &line) { syslog(LOG_INFO, "%s", line.c_str()); };
 
     if (setup->parsed())
-      return finish(g, applier.setup(uplinks));
-    if (cleanup->parsed())
-      return finish(g, applier.cleanup(cleanup->count("--running") ? std::optional(running)
-                                                                   : std::nullopt));
+      return finish(g, setup_cleanup ? applier.setup_and_cleanup(uplinks, std::nullopt)
+                                     : applier.setup(uplinks));
+    if (cleanup->parsed()) {
+      auto outcome = applier.cleanup(cleanup->count("--running") ? std::optional(running) : std::nullopt);
+      const int status = finish(g, outcome);
+      if (status == cli::kOk && count) // cleanup_rules' answer: the count alone
+        cli::write_stdout(std::to_string(outcome->removed.size()) + "\n");
+      return status;
+    }
+    if (rule_logs->parsed()) {
+      auto outcome = applier.rule_logs();
+      const int status = finish(g, outcome);
+      if (status == cli::kOk && !g.options.dry_run) // get_rule_logs_for_vms' answer, one line
+        cli::write_stdout(outcome->rule_logs + "\n");
+      return status;
+    }
+    if (reapply->parsed())
+      return finish(g, applier.reapply(reapply_vms));
     if (batch->parsed()) {
       auto jobs = prepare_batch(applier, batch_file);
       if (!jobs) {

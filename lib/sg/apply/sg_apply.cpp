@@ -405,6 +405,7 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
   if (!live)
     return tl::unexpected(live.error());
   std::vector<VmJob> jobs;
+  std::vector<std::string> removed;
   for (const auto &name : cleanup_candidates(impl.options.state_dir, *live)) {
     if (alive.count(name))
       continue;
@@ -412,9 +413,13 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
     if (!job)
       return tl::unexpected(job.error());
     jobs.push_back(std::move(*job));
+    removed.push_back(name);
   }
   // Every stopped VM's removal in one change.
-  return run(std::move(jobs));
+  auto outcome = run(std::move(jobs));
+  if (outcome)
+    outcome->removed = std::move(removed);
+  return outcome;
 }
 
 } // namespace vifwall

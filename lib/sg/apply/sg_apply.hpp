@@ -51,6 +51,9 @@ struct SgOutcome {
   std::vector<std::string> changes; // one line per table: "iptables: +12 -0 rules"
   std::string dry_run_text;         // what would be loaded, per table
   std::vector<std::string> notes;   // e.g. "IPv6 CIDRs left out"
+  std::vector<std::string> warnings; // printed always (setup --cleanup's failed cleanup)
+  std::vector<std::string> removed;  // cleanup: the VMs whose rules went
+  std::string rule_logs;             // rule_logs(): vmops' get_rule_logs_for_vms string
 };
 
 struct DefaultRequest {
@@ -64,6 +67,8 @@ struct RulesRequest {
   std::vector<SgRule> rules;
   std::string rules_source;         // for messages
   std::vector<std::string> vifs;    // empty: resolve (or reuse the state's for the same dom-id)
+  // CloudStack's secIps ("ip;ip;" or "0;"); nullopt: keep the recorded ones.
+  std::optional<std::string> secondary_ips;
 };
 
 // One VM's change, prepared: values validated, VIFs resolved, CloudStack's
@@ -119,6 +124,23 @@ public:
   Result<SgOutcome> cleanup(std::optional<std::vector<std::string>> running);
   Result<SgOutcome> secondary_ip(const std::string &vm_name, const std::string &mac,
                                  const std::string &ip, bool add);
+
+  // CloudStack's can_bridge_firewall: setup, then cleanup (nullopt: ask
+  // xe).  A failed cleanup does not fail the setup (vmops ignores it too):
+  // it is a warning in the outcome.
+  Result<SgOutcome> setup_and_cleanup(std::vector<std::string> uplinks,
+                                      std::optional<std::vector<std::string>> running);
+  // CloudStack's get_rule_logs_for_vms (host_jobs.cpp): first repairs, in
+  // one change, every VM running on this host whose log names another
+  // dom-id (rebooted: its jumps and anti-spoofing follow the new VIFs, its
+  // log gets the new dom-id and seqno -1), then returns in
+  // SgOutcome::rule_logs "name,id,ip,domid,sig,seq" of each running "i-" VM
+  // with a log, joined with ';' (sorted by name).
+  Result<SgOutcome> rule_logs();
+  // Rebuilds each VM's whole firewall from its <vm>.state in one change
+  // (empty: every VM with a state file).
+  Result<SgOutcome> reapply(const std::vector<std::string> &vm_names);
+  Result<VmJob> prepare_reapply(const std::string &vm_name);
 
   // Called with one line per change actually made (for syslog).
   std::function<void(const std::string &)> on_change;

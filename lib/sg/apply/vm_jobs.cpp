@@ -132,6 +132,14 @@ Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name,
   return state;
 }
 
+// CloudStack's <vm>.ip line: "vmName,ip;ip;,vmID" ("0;" for none).
+std::string ip_file_line(const VmState &s) {
+  std::string raw;
+  for (const auto &secondary : s.secondary_ips)
+    raw += secondary + ";";
+  return s.vm_name + "," + (raw.empty() ? "0;" : raw) + "," + s.vm_id + "\n";
+}
+
 // A user VM's recorded rules, kept across `default` (CloudStack flushes them
 // and waits for the next network_rules call; meanwhile the VM is closed).
 std::vector<SgRule> recorded_rules(const VmState &state, const std::string &source) {
@@ -192,8 +200,17 @@ Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
   auto seqno = validate_seqno(request.seqno);
   if (!seqno)
     return fail("--seq", 0, seqno.error().message);
-  auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac, {},
-                                 request.vifs, request.rules);
+  // CloudStack's secIps (network_rules passes them on to
+  // default_network_rules): given, they replace the recorded ones.
+  std::optional<std::vector<std::string>> secondary;
+  if (request.secondary_ips) {
+    auto parsed = parse_secondary_ips(*request.secondary_ips, "--sec-ips");
+    if (!parsed)
+      return tl::unexpected(parsed.error());
+    secondary = std::move(*parsed);
+  }
+  auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac,
+                            secondary.value_or(std::vector<std::string>{}), request.vifs, request.rules);
   if (!made)
     return tl::unexpected(made.error());
   VmJob job;
@@ -208,20 +225,30 @@ Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
   const RuleLog incoming{job.state.vm_name, job.state.vm_id, job.state.ip, job.state.dom_id,
                          job.state.signature, job.state.seqno, job.state.mac};
   const std::string dir = impl.options.state_dir;
-  job.files = [dir, incoming](const VmState &s) {
-    return std::vector<std::pair<std::string, std::string>>{
+  const bool given_secondary = secondary.has_value();
+  job.files = [dir, incoming, given_secondary](const VmState &s) {
+    std::vector<std::pair<std::string, std::string>> files{
         {rule_log_path(dir, s.vm_name), format_rule_log(incoming)},
         {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+    if (given_secondary)
+      files.emplace_back(ip_file_path(dir, s.vm_name), ip_file_line(s));
+    return files;
   };
-  job.decide = [incoming, dir](VmJob &j) -> Result<void> {
+  job.decide = [incoming, dir, secondary](VmJob &j) -> Result<void> {
+    bool addresses_changed = secondary.has_value();
     if (auto old = load_vm_state(dir, j.vm_name)) {
       j.old_vifs = old->vifs;
       if (old->kind == VmKind::user) {
-        j.state.secondary_ips = old->secondary_ips;
+        j.state.secondary_ips = secondary.value_or(old->secondary_ips);
         j.state.generation = old->generation;
+        addresses_changed = secondary && *secondary != old->secondary_ips;
       }
     }
-    const auto decision = decide_rules_update(load_rule_log(dir, j.vm_name), incoming);
+    auto decision = decide_rules_update(load_rule_log(dir, j.vm_name), incoming);
+    // New secondary addresses are never left out by a log saying "nothing
+    // to do" (an older seqno is still ignored: its addresses are old too).
+    if (addresses_changed && (decision == LogDecision::nothing || decision == LogDecision::update_log))
+      decision = LogDecision::program_rules;
     if (decision == LogDecision::ignore || decision == LogDecision::nothing) {
       j.skip = true;
       j.notes.push_back(j.vm_name + ": " + to_string(decision) + " (log " +
@@ -337,11 +364,8 @@ Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const 
     return {};
   };
   job.files = [dir](const VmState &s) {
-    std::string raw;
-    for (const auto &secondary : s.secondary_ips)
-      raw += secondary + ";";
     return std::vector<std::pair<std::string, std::string>>{
-        {ip_file_path(dir, s.vm_name), s.vm_name + "," + (raw.empty() ? "0;" : raw) + "," + s.vm_id + "\n"},
+        {ip_file_path(dir, s.vm_name), ip_file_line(s)},
         {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
   };
   return job;

@@ -79,6 +79,24 @@ std::string summary_line(const Comparison &c, std::size_t differing) {
   return out;
 }
 
+// Text only, after the summary: the command that rebuilds the VMs whose
+// rules drifted from what sg-apply recorded (missing, extra, changed or
+// foreign rules; a stale or unprotected VM needs cleanup or programming,
+// not a rebuild).  "" when there is none.
+std::string reapply_hint(const Comparison &c) {
+  std::string vms;
+  for (const auto &vm : c.vms)
+    for (const auto &d : vm.differences)
+      if (d.kind == DiffKind::missing || d.kind == DiffKind::extra || d.kind == DiffKind::changed ||
+          d.kind == DiffKind::foreign) {
+        vms += " --vm " + vm.vm;
+        break;
+      }
+  if (vms.empty())
+    return "";
+  return "sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply" + vms + "`";
+}
+
 // One difference: in text the line "WHO: KIND TABLE CHAIN: RULE (DETAIL)"
 // (the parts that are empty left out; a VM-wide finding's detail without
 // parentheses), in JSON {"kind", "table", "chain", "rule", "args", "detail"}.
@@ -140,6 +158,7 @@ void print_comparison(Printer &p, const Comparison &c) {
   print_lines(p, "notes", c.notes, "note: ");
   print_lines(p, "problems", c.problems, "problem: ");
   p.string(Show::text, "summary", summary, {"", "\n", true});
+  p.string(Show::text, "hint", reapply_hint(c), {"", "\n"});
   p.close_object();
 }
 

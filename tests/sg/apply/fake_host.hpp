@@ -89,6 +89,7 @@ public:
   std::map<std::string, int> loads;    // tool -> loads so far
   std::set<std::string> missing;       // tools that cannot be started
   bool with_arptables = false;         // answer arptables (legacy, with FORWARD)
+  std::string xe_vm_list;              // what `xe vm-list ...` prints (empty: xe fails)
 
   FakeHost() {
     for (const char *chain : {"INPUT", "FORWARD", "OUTPUT"}) {
@@ -140,6 +141,8 @@ public:
         restore_ipsets(command.input);
     } else if (tool == "arptables" && with_arptables) {
       answer_arptables(args, out, refused);
+    } else if (tool == "xe" && !args.empty() && args[0] == "vm-list" && !xe_vm_list.empty()) {
+      out.out = xe_vm_list;
     } else {
       out.exit_code = 1; // arptables (unless with_arptables) and anything else: not here
       out.err = "fake: not available: " + describe(command.argv) + "\n";

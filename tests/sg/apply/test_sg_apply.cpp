@@ -65,7 +65,8 @@ std::string arp_meaning(std::string_view line) {
 std::vector<std::string> seed_arptables_chain(const std::string &chain) {
   std::vector<std::string> out;
   bool inside = false;
-  for (const Line &line : split_lines(read_data("seed/xenserver-cloudstack-notes.txt"))) {
+  const std::string notes = read_data("seed/xenserver-cloudstack-notes.txt"); // the lines point into it
+  for (const Line &line : split_lines(notes)) {
     if (starts_with(line.text, "Chain "))
       inside = starts_with(line.text, "Chain " + chain + " ");
     else if (inside && starts_with(line.text, "-j "))

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compare_fixtures.hpp"
+#include "text.hpp"
 
 using namespace vifwall;
 using namespace vifwall::test::compare;
@@ -107,7 +108,19 @@ std::string text_from_json(const nlohmann::json &doc) {
     out += "note: " + note.get<std::string>() + "\n";
   for (const auto &problem : doc.at("problems"))
     out += "problem: " + problem.get<std::string>() + "\n";
-  return out + doc.at("summary").get<std::string>() + "\n";
+  out += doc.at("summary").get<std::string>() + "\n";
+  // The hint is derived, not a fact: the VMs whose rules drifted.
+  std::string drifted;
+  for (const auto &vm : doc.at("vms"))
+    for (const auto &d : vm.at("differences"))
+      if (d.at("kind") == "missing" || d.at("kind") == "extra" || d.at("kind") == "changed" ||
+          d.at("kind") == "foreign") {
+        drifted += " --vm " + vm.at("name").get<std::string>();
+        break;
+      }
+  if (!drifted.empty())
+    out += "sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply" + drifted + "`\n";
+  return out;
 }
 
 // JSON's facts that are not in the text on purpose are consistent with it.
@@ -185,7 +198,8 @@ TEST_CASE("the text and JSON of every shape of finding, byte for byte", "[sg_com
         "problem: arptables was not read: \"x\"\n"
         "sg-diff: 1 VM differs (host setup: 1 missing, 1 foreign; i-2-3-VM: 2 missing, 2 extra, 2 changed, "
         "1 foreign, stale (not running), stale vif7.0, unprotected vif9.0), 1 VM ok; 1 problem (not all "
-        "compared)\n");
+        "compared)\n"
+        "sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply --vm i-2-3-VM`\n");
   CHECK(render_comparison_json(c, false) ==
         "{\"differ\":true,"
         "\"summary\":\"sg-diff: 1 VM differs (host setup: 1 missing, 1 foreign; i-2-3-VM: 2 missing, "
@@ -223,4 +237,22 @@ TEST_CASE("the text and JSON of every shape of finding, byte for byte", "[sg_com
   // Indented: the same document.
   CHECK(nlohmann::json::parse(render_comparison_json(c, true)) ==
         nlohmann::json::parse(render_comparison_json(c, false)));
+}
+
+TEST_CASE("the text ends with the sg-apply reapply hint only when rules drifted", "[sg_compare][print_comparison]") {
+  // sg-apply reapply --vm VM rebuilds a VM from its recorded .state (issue 14).
+  Comparison c;
+  c.vms.push_back({"i-2-3-VM", {{DiffKind::missing, "iptables", "i-2-3-VM", "tcp 22 from 10.0.0.0/8", {}, ""}}});
+  c.vms.push_back({"i-2-5-VM", {}});
+  c.vms.push_back({"i-2-7-VM", {{DiffKind::extra, "iptables", "i-2-7-VM", "-j ACCEPT", {}, ""}}});
+  c.vms.push_back({"i-2-9-VM", {{DiffKind::stale_vm, "", "", "", {}, "not running"}}});
+  const std::string text = render_comparison_text(c);
+  CHECK(ends_with(text, "\nsg-diff: hint: to rebuild from the recorded state, run "
+                        "`sg-apply reapply --vm i-2-3-VM --vm i-2-7-VM`\n"));
+  // Neither in the summary (--summary, cron) nor when only a stale VM differs.
+  CHECK(render_comparison_summary(c).find("hint") == std::string::npos);
+  Comparison stale;
+  stale.vms.push_back({"i-2-9-VM", {{DiffKind::stale_vm, "", "", "", {}, "not running"}}});
+  CHECK(render_comparison_text(stale).find("hint") == std::string::npos);
+  CHECK(render_comparison_text(Comparison{}).find("hint") == std::string::npos);
 }

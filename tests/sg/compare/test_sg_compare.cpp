@@ -38,7 +38,8 @@ TEST_CASE("a rule removed by hand is reported for its VM, and nothing else", "[s
   CHECK(render_comparison_summary(c) == "sg-diff: 1 VM differs (i-2-5-VM: 1 missing), 4 VMs ok\n");
   CHECK(render_comparison_text(c) ==
         "i-2-5-VM: missing iptables i-2-5-VM: udp 53 from 0.0.0.0/0\n"
-        "sg-diff: 1 VM differs (i-2-5-VM: 1 missing), 4 VMs ok\n");
+        "sg-diff: 1 VM differs (i-2-5-VM: 1 missing), 4 VMs ok\n"
+        "sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply --vm i-2-5-VM`\n");
 }
 
 TEST_CASE("a VM that is not running, and a running VM without rules", "[sg_compare][sg_compare]") {
