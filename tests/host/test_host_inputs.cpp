@@ -117,6 +117,17 @@ Vm running_vm(std::string name, std::string uuid, std::int64_t dom_id,
 
 const std::string kHere = "3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10";
 const std::string kThere = "7f6e5d4c-3b2a-4190-8877-665544332211";
+// xe vm-list of a pool of two: dom-id 7 on both members, one VM each.
+const std::string kPoolVmList = "uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
+                                "     name-label ( RW): i-9-9-VM\n"
+                                "    power-state ( RO): running\n"
+                                "         dom-id ( RO): 7\n"
+                                "    resident-on ( RO): " + kThere + "\n\n\n"
+                                "uuid ( RO)           : bbbb0000-0000-0000-0000-000000000002\n"
+                                "     name-label ( RW): i-2-3-VM\n"
+                                "    power-state ( RO): running\n"
+                                "         dom-id ( RO): 7\n"
+                                "    resident-on ( RO): " + kHere + "\n\n\n";
 
 } // namespace
 
@@ -164,16 +175,7 @@ TEST_CASE("keep_local_vms refuses to guess between VMs sharing a dom-id", "[host
 
 TEST_CASE("parse_host_texts reads the inventory and resident-on of a pool's VM list", "[hostinputs][pool]") {
   HostTexts texts;
-  texts.vm_list = {"uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
-                   "     name-label ( RW): i-9-9-VM\n"
-                   "    power-state ( RO): running\n"
-                   "         dom-id ( RO): 7\n"
-                   "    resident-on ( RO): " + kThere + "\n\n\n"
-                   "uuid ( RO)           : bbbb0000-0000-0000-0000-000000000002\n"
-                   "     name-label ( RW): i-2-3-VM\n"
-                   "    power-state ( RO): running\n"
-                   "         dom-id ( RO): 7\n"
-                   "    resident-on ( RO): " + kHere + "\n\n\n",
+  texts.vm_list = {kPoolVmList,
                    "xe-vm-list", "xe-vm-list"};
   texts.links = {read_data("samples/ip-s-link.txt"), "ip-s-link", "ip-s-link"};
   texts.inventory = InputText{"INSTALLATION_UUID='" + kHere + "'\n", "inv", "xensource-inventory"};
@@ -249,16 +251,7 @@ TEST_CASE("read_local_vms asks xe for resident-on and reads the inventory", "[ho
   }
   FakeRunner runner;
   runner.answer("xe vm-list params=uuid,name-label,power-state,dom-id,networks,resident-on",
-                "uuid ( RO)           : aaaa0000-0000-0000-0000-000000000001\n"
-                "     name-label ( RW): i-9-9-VM\n"
-                "    power-state ( RO): running\n"
-                "         dom-id ( RO): 7\n"
-                "    resident-on ( RO): " + kThere + "\n\n\n"
-                "uuid ( RO)           : bbbb0000-0000-0000-0000-000000000002\n"
-                "     name-label ( RW): i-2-3-VM\n"
-                "    power-state ( RO): running\n"
-                "         dom-id ( RO): 7\n"
-                "    resident-on ( RO): " + kHere + "\n\n\n");
+                kPoolVmList);
   LiveOptions options;
   options.xe = xe;
   options.inventory = inventory;

@@ -19,7 +19,6 @@ package.json: no interpreter to run a script with.)
 Run: python3 tests/xapi/test_plugin_vifwall.py [-v]
 """
 
-import glob
 import io
 import json
 import os
@@ -41,37 +40,8 @@ HOST_UUID = "3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10"
 SESSION = "OpaqueRef:6b3e2b0e-1d7c-4a8e-9f3a-2c5d8e1f0a11"
 
 
-def _is_python27(path):
-    try:
-        proc = subprocess.run([path, "-c", "import sys; sys.exit(sys.version_info[:2] != (2, 7))"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0
+from python27 import NO_PYTHON27, PYTHON27  # noqa: E402 (tests/xapi on sys.path)
 
-
-def find_python27():
-    """A Python 2.7 interpreter, or None.  pyenv's shims answer for versions
-    that are not selected, so every candidate is run once to see."""
-    candidates = []
-    if os.environ.get("VIFWALL_PYTHON2"):
-        candidates.append(os.environ["VIFWALL_PYTHON2"])
-    for name in ("python2.7", "python2"):
-        found = shutil.which(name)
-        if found:
-            candidates.append(found)
-    roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv")]
-    for root in [r for r in roots if r]:
-        candidates += sorted(glob.glob(os.path.join(root, "versions", "2.7*", "bin", "python2.7")))
-    for candidate in candidates:
-        if _is_python27(candidate):
-            return candidate
-    return None
-
-
-PYTHON27 = find_python27()
-NO_PYTHON27 = ("no Python 2.7 interpreter here (looked at $VIFWALL_PYTHON2, python2.7 and python2 in PATH, "
-               "and pyenv's versions/2.7*; the npm package \"python2\" ships no interpreter)")
 
 # A stand-in tool: says which tool it is, its arguments, the program that
 # started it (the plugin's Python) and LC_ALL, as JSON.

@@ -60,7 +60,6 @@ Run: python3 tests/xapi/test_vmops_vifwall.py [-v]
 """
 
 import base64
-import glob
 import json
 import os
 import shutil
@@ -82,32 +81,7 @@ HOST_UUID = "3d2b9a8e-5c1f-4e47-9a51-0b6f8c2d7e10"
 
 
 
-def _is_python27(path):
-    try:
-        proc = subprocess.run([path, "-c", "import sys; sys.exit(sys.version_info[:2] != (2, 7))"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return proc.returncode == 0
-
-
-def find_python27():
-    """A Python 2.7 interpreter, or None (as test_plugin_vifwall.py looks:
-    $VIFWALL_PYTHON2, python2.7 and python2 in PATH, pyenv's versions/2.7*;
-    each is run once, since pyenv's shims answer for unselected versions)."""
-    candidates = [os.environ["VIFWALL_PYTHON2"]] if os.environ.get("VIFWALL_PYTHON2") else []
-    candidates += [found for found in (shutil.which("python2.7"), shutil.which("python2")) if found]
-    for root in [r for r in (os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv")) if r]:
-        candidates += sorted(glob.glob(os.path.join(root, "versions", "2.7*", "bin", "python2.7")))
-    for candidate in candidates:
-        if _is_python27(candidate):
-            return candidate
-    return None
-
-
-PYTHON27 = find_python27()
-NO_PYTHON27 = ("no Python 2.7 interpreter here (looked at $VIFWALL_PYTHON2, python2.7 and python2 in PATH, "
-               "and pyenv's versions/2.7*)")
+from python27 import NO_PYTHON27, PYTHON27  # noqa: E402 (tests/xapi on sys.path)
 
 
 def write_script(path, text):
