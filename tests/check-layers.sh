@@ -12,7 +12,7 @@ declare -A below=(
   [host]="host base"
   [firewall]="firewall base"
   [sg]="sg firewall base"
-  [sg/apply]="sg/apply sg host firewall base"
+  [sg/apply]="sg/apply sg/view sg host firewall base"
   [sg/view]="sg/view sg host firewall base"
   [sg/compare]="sg/compare sg/view sg host firewall base"
 )

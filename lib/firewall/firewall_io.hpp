@@ -20,8 +20,11 @@ struct LiveFirewall {
   IpsetDump ipsets;
   FwTable ebtables;                  // filter table
   std::optional<FwTable> arptables;  // when read
+  // The ebtables nat table, where CloudStack's vmops puts its MAC checks
+  // (vmops_layout.hpp); nullopt when it cannot be listed (no ebtable_nat).
+  std::optional<FwTable> ebtables_nat;
   // The raw texts, for snapshots and error reports.
-  std::string iptables_text, ipset_text, ebtables_text, arptables_text;
+  std::string iptables_text, ipset_text, ebtables_text, arptables_text, ebtables_nat_text;
 };
 
 class FirewallIo {
@@ -32,7 +35,8 @@ public:
 
   const NetfilterTools &tools() const { return tools_; }
 
-  // iptables-save -t filter, ipset save, ebtables -t filter -L, and with
+  // iptables-save -t filter, ipset save, ebtables -t filter -L, ebtables -t
+  // nat -L (a failure of that one only leaves ebtables_nat empty), and with
   // `with_arptables` arptables -n -L.
   Result<LiveFirewall> read(bool with_arptables);
 
@@ -40,6 +44,7 @@ public:
   Result<void> load_ebtables(const std::string &table_text);    // ebtables-restore (whole table)
   Result<void> load_ipsets(const std::string &restore_text);    // ipset -exist restore
   Result<void> run_arptables(const std::vector<std::string> &args);
+  Result<void> run_ebtables(const std::vector<std::string> &args); // one ebtables command
 
 private:
   Result<std::string> run_text(std::vector<std::string> argv, const std::string &input = "");

@@ -117,6 +117,9 @@ Result<FirewallSnapshot> parse_firewall_texts(const FirewallTexts &texts) {
     if (!dump)
       return tl::unexpected(dump.error());
     table.into = filter_table_of(*dump);
+    if (&table.into == &snapshot.ebtables)
+      if (const FwTable *nat = dump->table("nat"))
+        snapshot.ebtables_nat = *nat;
     // "# Warning: iptables-legacy tables present": rules in the other
     // backend are invisible to this dump, which the user must know.
     add_dump_warnings(snapshot.warnings, table.input->file_name, dump->warnings);

@@ -54,6 +54,9 @@ struct FirewallSnapshot {
   std::optional<FwTable> ip6tables;
   std::optional<FwTable> ebtables;
   std::optional<FwTable> arptables;
+  // The ebtables nat table when the ebtables dump has one (ebtables-save
+  // prints every table): where CloudStack's vmops puts its MAC checks.
+  std::optional<FwTable> ebtables_nat;
   std::optional<IpsetDump> ipsets;
   // Capture warnings, and the tools' own (`# Warning: iptables-legacy tables
   // present`: rules may be hiding in the other backend), each naming its file.

@@ -170,6 +170,21 @@ std::string rule_log_path(const std::string &dir, const std::string &vm) { retur
 std::string vm_state_path(const std::string &dir, const std::string &vm) { return dir + "/" + vm + ".state"; }
 std::string ip_file_path(const std::string &dir, const std::string &vm) { return dir + "/" + vm + ".ip"; }
 
+std::vector<std::string> vms_with_rule_logs(const std::string &state_dir) {
+  std::vector<std::string> names;
+  DIR *dir = ::opendir(state_dir.c_str());
+  if (!dir)
+    return names;
+  while (auto *entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (ends_with(name, ".log") && name.size() > 4 && name.front() != '_' && name.front() != '.')
+      names.push_back(name.substr(0, name.size() - 4));
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end(), natural_less);
+  return names;
+}
+
 Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir) {
   std::vector<VmState> states;
   DIR *dir = ::opendir(state_dir.c_str());

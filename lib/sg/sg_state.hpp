@@ -74,6 +74,9 @@ std::string rule_log_path(const std::string &state_dir, const std::string &vm);
 std::string vm_state_path(const std::string &state_dir, const std::string &vm);
 std::string ip_file_path(const std::string &state_dir, const std::string &vm);
 
+// The VMs of the directory's <vm>.log files (CloudStack's and ours), sorted.
+std::vector<std::string> vms_with_rule_logs(const std::string &state_dir);
+
 // Every <vm>.state in the directory, by VM name; unreadable files are errors.
 Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir);
 

@@ -187,7 +187,7 @@ int finish(const GlobalArgs &g, const Result<SgOutcome> &outcome) {
 int main(int argc, char **argv) {
   GlobalArgs g;
   VmArgs a;
-  std::vector<std::string> uplinks, running, reapply_vms;
+  std::vector<std::string> uplinks, running, reapply_vms, takeover_vms;
   std::string batch_file;
   bool setup_cleanup = false, count = false;
   CLI::App app{"Program CloudStack security groups (iptables, ipset, ebtables, arptables) on a "
@@ -237,6 +237,12 @@ int main(int argc, char **argv) {
   auto *reapply = app.add_subcommand("reapply", "Rebuild VMs' firewalls from their recorded state");
   reapply->add_option("--vm", reapply_vms, "VM to rebuild (default: every VM with a state file)")
       ->type_name("VM");
+  auto *takeover = app.add_subcommand(
+      "takeover", "Convert the rules CloudStack's own vmops plugin programmed to sg-apply's layout");
+  takeover->add_option("--vm", takeover_vms,
+                       "VM to take over (default: every running VM with a CloudStack log and no state file, "
+                       "then stopped VMs and leftovers)")
+      ->type_name("VM");
   auto *batch = app.add_subcommand("batch", "Apply many VM subcommands, one per line, as one change");
   batch->add_option("file", batch_file, "File of subcommand lines ('-' for stdin)")
       ->required()
@@ -275,6 +281,8 @@ int main(int argc, char **argv) {
     }
     if (reapply->parsed())
       return finish(g, applier.reapply(reapply_vms));
+    if (takeover->parsed())
+      return finish(g, applier.takeover(takeover_vms));
     if (batch->parsed()) {
       auto jobs = prepare_batch(applier, batch_file);
       if (!jobs) {

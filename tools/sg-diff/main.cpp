@@ -144,7 +144,10 @@ Result<DesiredFirewall> read_desired(const Options &o, bool rules_given, Command
       return tl::unexpected(parsed.error());
     host = std::move(*parsed);
   }
-  return desired_from_state(*states, host, o.state_dir);
+  auto desired = desired_from_state(*states, host, o.state_dir);
+  if (desired)
+    desired->vmops_vms = vmops_records_in(o.state_dir, *states);
+  return desired;
 }
 
 // One member's sg-diff answer read; false (and its error set) when it is

@@ -19,6 +19,7 @@
 #include "transaction.hpp"
 #include "validate.hpp"
 #include "vm_change.hpp"
+#include "vmops_layout.hpp"
 
 namespace vifwall {
 
@@ -303,13 +304,19 @@ std::set<std::string> cleanup_candidates(const std::string &state_dir, const Liv
   if (states)
     for (const auto &state : *states)
       candidates.insert(state.vm_name);
-  for (const auto &chain : live.iptables.chains)
-    if (auto recognized = recognize_chain(chain.name);
-        recognized && recognized->kind != ChainKind::global &&
-        names_for_vm(recognized->base).ingress == recognized->base &&
-        validate_vm_name(recognized->base))
-      candidates.insert(recognized->base);
+  // Also ebtables and arptables chains: vmops' destroy can leave those
+  // behind with the iptables ones gone (its arptables parsing is fragile).
+  for (const FwTable *table : {&live.iptables, &live.ebtables, live.arptables ? &*live.arptables : nullptr})
+    if (table)
+      for (const auto &chain : table->chains)
+        if (auto recognized = recognize_chain(chain.name);
+            recognized && recognized->kind != ChainKind::global &&
+            names_for_vm(recognized->base).ingress == recognized->base &&
+            validate_vm_name(recognized->base))
+          candidates.insert(recognized->base);
   for (const auto &set : live.ipsets.sets) {
+    if (looks_like_vmops_rule_set(set.name))
+      continue; // a vmops rule set, not a VM's name: its VM's destroy takes it (vm_change.cpp)
     std::string base = set.name;
     if (auto rule_set = recognize_rule_set(set.name))
       base = rule_set->set_base;
@@ -320,7 +327,52 @@ std::set<std::string> cleanup_candidates(const std::string &state_dir, const Liv
   return candidates;
 }
 
+// vmops' leftovers of no VM (sweep_leftovers): nat MAC checks of VIFs that
+// no filter rule names, unused sets in vmops' per-rule naming.
+Change leftovers_change(const LiveFirewall &live) {
+  Change change;
+  change.what = "CloudStack's leftovers";
+  std::set<std::string> named_vifs, used_sets;
+  for (const FwTable *table : {&live.iptables, &live.ebtables, live.arptables ? &*live.arptables : nullptr})
+    if (table)
+      for (const auto &rule : table->rules)
+        for (std::size_t i = 0; i + 1 < rule.args.size(); ++i) {
+          const auto &word = rule.args[i];
+          if (word == "-i" || word == "-o" || word == "--physdev-in" || word == "--physdev-out")
+            named_vifs.insert(rule.args[i + 1]);
+          if (word == "--match-set" || word == "--set")
+            used_sets.insert(rule.args[i + 1]);
+        }
+  if (live.ebtables_nat) {
+    std::size_t position = 0;
+    for (const auto *rule : live.ebtables_nat->rules_of("PREROUTING")) {
+      ++position;
+      if (auto vif = vmops_nat_mac_rule_vif(*rule); vif && parse_vif_name(*vif) && !named_vifs.count(*vif))
+        change.nat_deletions.push_back(RuleDeletion{"PREROUTING", rule->args, position});
+    }
+  }
+  for (const auto &set : live.ipsets.sets)
+    if (!used_sets.count(set.name) && looks_like_vmops_rule_set(set.name))
+      change.sets_to_destroy.push_back(set.name);
+  return change;
+}
+
 } // namespace
+
+Result<SgOutcome> SgApplier::sweep_leftovers() {
+  auto &impl = *impl_;
+  auto fw = impl.firewall();
+  if (!fw)
+    return tl::unexpected(fw.error());
+  auto locks = take_locks(impl.options);
+  if (!locks)
+    return tl::unexpected(locks.error());
+  auto live = (*fw)->read(impl.uses_arptables());
+  if (!live)
+    return tl::unexpected(live.error());
+  const Change change = leftovers_change(*live);
+  return finish_change(impl, **fw, change, *live, SgOutcome{}, [] { return Result<void>{}; });
+}
 
 SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
     : impl_(std::make_shared<Impl>(runner, std::move(options))) {
@@ -401,7 +453,7 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
   auto fw = impl.firewall();
   if (!fw)
     return tl::unexpected(fw.error());
-  auto live = (*fw)->read(false);
+  auto live = (*fw)->read(impl.uses_arptables());
   if (!live)
     return tl::unexpected(live.error());
   std::vector<VmJob> jobs;

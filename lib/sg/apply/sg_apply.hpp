@@ -142,6 +142,22 @@ public:
   Result<SgOutcome> reapply(const std::vector<std::string> &vm_names);
   Result<VmJob> prepare_reapply(const std::string &vm_name);
 
+  // Takes over a host that CloudStack's own plugin (vmops) programmed
+  // (takeover.cpp): the host setup as the live FORWARD has it, then in one
+  // change every VM running here with a CloudStack <vm>.log and no
+  // <vm>.state (`vm_names`: only those), rebuilt in sg-apply's layout from
+  // its log, its .ip file and its chains read back (sg/view adopt.hpp);
+  // vmops' per-rule sets and nat MAC checks of those VMs go with the change
+  // (vm_change.cpp), then stopped VMs (cleanup) and leftovers of no VM
+  // (sweep_leftovers).  A VM whose chains hold a rule vmops does not write
+  // fails the whole takeover, naming it, before anything changed.  The
+  // VM's signature and seqno stay: CloudStack sees no difference.
+  Result<SgOutcome> takeover(const std::vector<std::string> &vm_names);
+  // vmops' leftovers that belong to no VM: MAC checks in the ebtables nat
+  // table for VIFs no other rule names, and per-rule sets in vmops' naming
+  // no rule uses.  One change.
+  Result<SgOutcome> sweep_leftovers();
+
   // Called with one line per change actually made (for syslog).
   std::function<void(const std::string &)> on_change;
 

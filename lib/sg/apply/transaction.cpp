@@ -1,6 +1,8 @@
 // Loading a change into every table, all or nothing.  See transaction.hpp.
 #include "transaction.hpp"
 
+#include "text.hpp"
+
 namespace vifwall::apply_detail {
 
 namespace {
@@ -34,6 +36,11 @@ Result<void> run_step(FirewallIo &fw, const Step &step, Progress &progress) {
       return ok;
     progress.ipt_done = true;
     return {};
+  case Step::Tool::ebtables_nat:
+    if (auto ok = fw.run_ebtables(step.args); !ok)
+      return ok;
+    ++progress.nat_done;
+    return {};
   }
   return {};
 }
@@ -66,6 +73,11 @@ Result<void> rollback(FirewallIo &fw, const Change &change, const LiveFirewall &
         problems.push_back("arptables: " + ok.error().str());
         break;
       }
+  // The nat rules back at their old positions, lowest first (each insert
+  // then lands where it was, the ones above it being back already).
+  for (std::size_t i = 0; i < progress.nat_done && problems.empty(); ++i)
+    if (auto ok = fw.run_ebtables(nat_restore_command(change.nat_deletions[i])); !ok)
+      problems.push_back("ebtables nat: " + ok.error().str());
   if (!sets.created.empty() && problems.empty())
     if (auto ok = fw.load_ipsets(render_ipset_destroy(sets.created)); !ok)
       problems.push_back("ipset: " + ok.error().str());
@@ -111,6 +123,13 @@ std::vector<Step> transaction_steps(const Change &change) {
   }
   if (!change.iptables.empty())
     steps.push_back(restore_step(Tool::iptables, "iptables-restore", render_iptables_edit(change.iptables)));
+  for (const auto &deletion : change.nat_deletions) {
+    Step step;
+    step.tool = Tool::ebtables_nat;
+    step.what = "ebtables -t nat -D";
+    step.args = nat_delete_command(deletion);
+    steps.push_back(std::move(step));
+  }
   // Before the cut-off is lifted, so that a failure can still put
   // everything back (the old rules need these sets).
   if (!change.sets_to_destroy.empty())
@@ -119,6 +138,18 @@ std::vector<Step> transaction_steps(const Change &change) {
     steps.push_back(restore_step(Tool::ebtables, "ebtables-restore (lifting the cut-off)",
                                  render_ebtables_table(change.ebtables.result)));
   return steps;
+}
+
+std::vector<std::string> nat_delete_command(const RuleDeletion &deletion) {
+  std::vector<std::string> args{"-t", "nat", "-D", deletion.chain};
+  args.insert(args.end(), deletion.args.begin(), deletion.args.end());
+  return args;
+}
+
+std::vector<std::string> nat_restore_command(const RuleDeletion &deletion) {
+  std::vector<std::string> args{"-t", "nat", "-I", deletion.chain, std::to_string(deletion.position)};
+  args.insert(args.end(), deletion.args.begin(), deletion.args.end());
+  return args;
 }
 
 SetRollback rollback_sets(const Change &change, const IpsetDump &before, const IpsetDump &now) {
@@ -181,6 +212,15 @@ std::string render_dry_run(const Change &change) {
   }
   if (!change.iptables.empty())
     out += "# iptables-restore --noflush\n" + render_iptables_edit(change.iptables);
+  if (!change.nat_deletions.empty()) {
+    out += "# ebtables commands (CloudStack's MAC checks in the nat table)\n";
+    for (const auto &deletion : change.nat_deletions) {
+      std::vector<std::string> argv{"ebtables"};
+      for (auto &word : nat_delete_command(deletion))
+        argv.push_back(std::move(word));
+      out += join_shell_words(argv) + "\n";
+    }
+  }
   if (change.quarantine)
     out += "# ebtables-restore (2/2)\n" + render_ebtables_table(change.ebtables.result);
   if (!change.sets_to_destroy.empty())

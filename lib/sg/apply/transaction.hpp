@@ -26,17 +26,23 @@ namespace vifwall::apply_detail {
 
 // One load of a transaction.
 struct Step {
-  enum class Tool { ebtables, ipset, arptables, iptables };
+  enum class Tool { ebtables, ipset, arptables, iptables, ebtables_nat };
   Tool tool = Tool::ebtables;
   std::string what;              // for the failure message: "ebtables-restore", "ipset destroy", ...
   std::string input;             // what the restore tool reads (all but arptables)
-  std::vector<std::string> args; // an arptables command
+  std::vector<std::string> args; // an arptables command, or an ebtables one for the nat table
   bool operator==(const Step &) const = default;
 };
 
 // The loads that take the live tables from `before`'s to `change`'s, in
-// order (empty for an empty change).
+// order (empty for an empty change).  vmops' nat MAC checks are deleted
+// after iptables, when the filter table already holds the VM's own MAC
+// check (loaded by the first ebtables step).
 std::vector<Step> transaction_steps(const Change &change);
+
+// The ebtables commands that delete, and put back, Change::nat_deletions.
+std::vector<std::string> nat_delete_command(const RuleDeletion &deletion);
+std::vector<std::string> nat_restore_command(const RuleDeletion &deletion);
 
 // How far a transaction got, for its rollback.
 struct Progress {
@@ -44,6 +50,7 @@ struct Progress {
   bool sets_touched = false; // an ipset restore ran, maybe in part (it is not atomic)
   bool ipt_done = false;     // iptables took its edit
   std::vector<std::vector<std::string>> arp_done; // arptables commands that succeeded
+  std::size_t nat_done = 0;  // of Change::nat_deletions, how many were deleted
 };
 
 // The sets' part of a rollback: the sets the change loaded or destroyed as

@@ -3,9 +3,11 @@
 #include "vm_change.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "model.hpp"
 #include "sg_names.hpp"
+#include "vmops_layout.hpp"
 
 namespace vifwall::apply_detail {
 
@@ -82,6 +84,9 @@ void diff_tables(const LiveFirewall &live, const VmPlan *plan, const std::set<st
                                   &*live.arptables, change.owned_arp, change.ours_arp);
 }
 
+void destroy_vmops_sets(const LiveFirewall &live, const std::set<std::string> &planned,
+                        const Owned &own, Change &change);
+
 // Sets: load new or changed ones, destroy ours that the plan dropped, and
 // scratch sets a killed run left.
 void diff_sets(const LiveFirewall &live, const VmPlan *plan, const Owned &own, Change &change) {
@@ -118,6 +123,63 @@ void diff_sets(const LiveFirewall &live, const VmPlan *plan, const Owned &own, C
     const auto rule_set = recognize_rule_set(set.name);
     if (own.sets.count(set.name) || (rule_set && own.set_bases.count(rule_set->set_base)))
       change.sets_to_destroy.push_back(set.name);
+  }
+  destroy_vmops_sets(live, planned_sets, own, change);
+}
+
+// The sets any rule outside `owned` chains matches (--match-set, or the
+// old --set).
+std::set<std::string> sets_used_outside(const FwTable &table, const std::set<std::string> &owned) {
+  std::set<std::string> used;
+  for (const auto &rule : table.rules) {
+    if (owned.count(rule.chain))
+      continue;
+    for (std::size_t i = 0; i + 1 < rule.args.size(); ++i)
+      if (rule.args[i] == "--match-set" || rule.args[i] == "--set")
+        used.insert(rule.args[i + 1]);
+  }
+  return used;
+}
+
+// The targets' per-rule sets in vmops' naming, which our plans never use:
+// destroyed after iptables stopped using them, unless a rule of another
+// chain still does (vmops' 13-character prefixes are shared by VMs whose
+// long names start alike).
+void destroy_vmops_sets(const LiveFirewall &live, const std::set<std::string> &planned,
+                        const Owned &own, Change &change) {
+  std::unordered_map<std::string, const std::string *> by_prefix;
+  std::size_t longest = 0;
+  for (const auto &vm : own.vm_names)
+    for (auto &prefix : vmops_rule_set_prefixes(vm)) {
+      longest = std::max(longest, prefix.size());
+      by_prefix.emplace(std::move(prefix), &vm);
+    }
+  std::optional<std::set<std::string>> used_elsewhere;
+  for (const auto &set : live.ipsets.sets) {
+    if (planned.count(set.name) || own.sets.count(set.name))
+      continue;
+    bool theirs = false;
+    for (std::size_t length = 3; length <= std::min(longest, set.name.size() - 1) && !theirs; ++length)
+      if (auto found = by_prefix.find(set.name.substr(0, length)); found != by_prefix.end())
+        theirs = is_vmops_rule_set_of(set.name, *found->second);
+    if (!theirs)
+      continue;
+    if (!used_elsewhere)
+      used_elsewhere = sets_used_outside(live.iptables, change.owned_ipt);
+    if (!used_elsewhere->count(set.name))
+      change.sets_to_destroy.push_back(set.name);
+  }
+}
+
+// vmops' MAC checks in the ebtables nat table for the targets' VIFs.
+void delete_vmops_nat_rules(const LiveFirewall &live, const Owned &own, Change &change) {
+  if (!live.ebtables_nat)
+    return;
+  std::size_t position = 0;
+  for (const auto *rule : live.ebtables_nat->rules_of("PREROUTING")) {
+    ++position;
+    if (auto vif = vmops_nat_mac_rule_vif(*rule); vif && own.vifs.count(*vif))
+      change.nat_deletions.push_back(RuleDeletion{"PREROUTING", rule->args, position});
   }
 }
 
@@ -205,6 +267,7 @@ Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets,
   const VmPlan *plan = any_plan ? &combined : nullptr;
   diff_tables(live, plan, own.vifs, ebtables_nft, change);
   diff_sets(live, plan, own, change);
+  delete_vmops_nat_rules(live, own, change);
 
   const int layers = int(!change.iptables.empty()) + int(!change.ebtables.empty()) +
                      int(change.refills_existing_set);
@@ -243,6 +306,9 @@ std::vector<std::string> change_summary(const Change &change) {
   add("iptables", change.iptables);
   add("ebtables", change.ebtables);
   add("arptables", change.arptables);
+  if (!change.nat_deletions.empty())
+    lines.push_back(change.what + ": ebtables nat -" + std::to_string(change.nat_deletions.size()) +
+                    " rules (CloudStack's MAC checks)");
   if (!change.sets_to_load.empty() || !change.sets_to_destroy.empty())
     lines.push_back(change.what + ": ipset " + std::to_string(change.sets_to_load.size()) +
                     " loaded, " + std::to_string(change.sets_to_destroy.size()) + " destroyed");

@@ -31,6 +31,10 @@ struct Change {
   std::vector<std::string> existing_sets; // of sets_to_load, those that exist
   bool refills_existing_set = false;
   std::vector<std::string> sets_to_destroy;
+  // CloudStack's vmops MAC checks in the ebtables nat table for the VMs'
+  // VIFs (vmops_layout.hpp): deleted once the filter table holds ours (or
+  // the VM is gone).  Positions are those of the live PREROUTING chain.
+  std::vector<RuleDeletion> nat_deletions;
   std::vector<std::string> quarantine_vifs;
   bool quarantine = false;
   // For rollbacks.
@@ -39,7 +43,7 @@ struct Change {
 
   bool empty() const {
     return iptables.empty() && ebtables.empty() && arptables.empty() && sets_to_load.empty() &&
-           sets_to_destroy.empty();
+           sets_to_destroy.empty() && nat_deletions.empty();
   }
 };
 

@@ -1,10 +1,12 @@
 // Where the two sides of a comparison come from: the desired firewall (sg-apply's
 // state files, a rules file for one VM, another snapshot) and the running VMs
 // (the joined host map).  See compare_internal.hpp.
+#include <algorithm>
 #include <map>
 
 #include "host_inputs.hpp"
 #include "compare_internal.hpp"
+#include "file_util.hpp"
 #include "model.hpp"
 #include "sg_names.hpp"
 #include "sg_view.hpp"
@@ -52,6 +54,29 @@ Result<DesiredFirewall> desired_from_state(const std::vector<VmState> &states,
     desired.vms.push_back({state.vm_name, state.kind == VmKind::system, std::move(*plan), false});
   }
   return desired;
+}
+
+std::vector<VmopsRecord> vmops_records_in(const std::string &state_dir, const std::vector<VmState> &states) {
+  std::vector<VmopsRecord> records;
+  for (const auto &name : vms_with_rule_logs(state_dir)) {
+    if (std::any_of(states.begin(), states.end(), [&](const VmState &s) { return s.vm_name == name; }))
+      continue;
+    VmopsRecord record;
+    record.name = name;
+    record.log_path = rule_log_path(state_dir, name);
+    record.ip_path = ip_file_path(state_dir, name);
+    auto text = read_input_file(record.log_path);
+    if (!text)
+      continue;
+    auto log = parse_rule_log(*text, record.log_path);
+    if (!log)
+      continue;
+    record.log = std::move(*log);
+    if (auto ip = read_input_file(record.ip_path))
+      record.ip_file = std::move(*ip);
+    records.push_back(std::move(record));
+  }
+  return records;
 }
 
 Result<DesiredFirewall> desired_from_rules(const std::string &vm_name,

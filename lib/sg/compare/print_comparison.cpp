@@ -2,6 +2,7 @@
 // the JSON document all come from one walk over the Comparison
 // (print_comparison() below) through report::Printer, so that a fact added
 // to one output is in the other.  The JSON schema is in sg-diff(8).
+#include <algorithm>
 #include <map>
 
 #include "compare_internal.hpp"
@@ -34,6 +35,8 @@ std::string brief(const std::vector<Difference> &differences) {
     if (counts[kind])
       parts.push_back(std::to_string(counts[kind]) + " " + to_string(kind));
   }
+  if (counts[DiffKind::vmops_layout])
+    parts.insert(parts.begin(), "CloudStack vmops layout");
   if (counts[DiffKind::stale_vm])
     parts.push_back("stale (not running)");
   if (counts[DiffKind::unprotected])
@@ -85,16 +88,27 @@ std::string summary_line(const Comparison &c, std::size_t differing) {
 // not a rebuild).  "" when there is none.
 std::string reapply_hint(const Comparison &c) {
   std::string vms;
-  for (const auto &vm : c.vms)
+  bool vmops = false;
+  for (const auto &vm : c.vms) {
+    const bool of_vmops = std::any_of(vm.differences.begin(), vm.differences.end(),
+                                      [](const Difference &d) { return d.kind == DiffKind::vmops_layout; });
+    vmops = vmops || of_vmops;
+    if (of_vmops)
+      continue; // no record of sg-apply's to rebuild from: a takeover, below
     for (const auto &d : vm.differences)
       if (d.kind == DiffKind::missing || d.kind == DiffKind::extra || d.kind == DiffKind::changed ||
           d.kind == DiffKind::foreign) {
         vms += " --vm " + vm.vm;
         break;
       }
-  if (vms.empty())
-    return "";
-  return "sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply" + vms + "`";
+  }
+  std::string hint;
+  if (vmops)
+    hint = "sg-diff: hint: to convert what CloudStack's vmops programmed, run `sg-apply takeover`";
+  if (!vms.empty())
+    hint += (hint.empty() ? "" : "\n") + std::string("sg-diff: hint: to rebuild from the recorded state, run `sg-apply reapply") +
+            vms + "`";
+  return hint;
 }
 
 // One difference: in text the line "WHO: KIND TABLE CHAIN: RULE (DETAIL)"

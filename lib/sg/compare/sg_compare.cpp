@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "adopt.hpp"
 #include "compare_internal.hpp"
 #include "sg_names.hpp"
 #include "sg_view.hpp"
@@ -30,6 +31,8 @@ const char *to_string(DiffKind kind) {
     return "unprotected";
   case DiffKind::stale_vif:
     return "stale-vif";
+  case DiffKind::vmops_layout:
+    return "vmops-layout";
   }
   return "?";
 }
@@ -240,6 +243,28 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
   const std::vector<std::string> *interfaces =
       running && running->interfaces ? &*running->interfaces : nullptr;
 
+  // VMs CloudStack's vmops programmed: desired as a takeover would record them.
+  std::vector<DesiredVm> adopted;
+  std::unordered_map<std::string, std::string> not_adoptable;
+  adopted.reserve(desired.vmops_vms.size()); // desired_by_name points into it
+  for (const auto &record : desired.vmops_vms) {
+    const VmView *live = view.find(record.name);
+    if (!live || desired_by_name.count(record.name))
+      continue;
+    AdoptSources sources{record.log, record.ip_file, record.log_path, record.ip_path, "arptables"};
+    for (const auto &protection : live->protections)
+      if (protection.name == "arp" && protection.how == "ebtables")
+        sources.arp_filter = "ebtables";
+    auto state = adopt_vm_state(*live, sources);
+    auto plan = state ? plan_for_state(*state) : Result<VmPlan>(tl::unexpected(state.error()));
+    if (!plan) {
+      not_adoptable[record.name] = plan.error().str();
+      continue;
+    }
+    adopted.push_back(DesiredVm{record.name, state->kind == VmKind::system, std::move(*plan), false, true});
+    desired_by_name[record.name] = &adopted.back();
+  }
+
   Unread unread;
   for (const auto &name : names) {
     VmComparison vm;
@@ -251,6 +276,14 @@ Comparison compare_firewall(const DesiredFirewall &desired, const FirewallSnapsh
     const RunningVm *up = nullptr;
     if (auto found = running_by_name.find(name); found != running_by_name.end())
       up = found->second;
+    if (want && want->vmops)
+      vm.differences.push_back({DiffKind::vmops_layout, "", "", "", {},
+                                "programmed by CloudStack's vmops plugin, not by sg-apply: "
+                                "`sg-apply takeover` converts it (the differences below are what it changes)"});
+    if (auto refused = not_adoptable.find(name); refused != not_adoptable.end())
+      vm.differences.push_back({DiffKind::vmops_layout, "", "", "", {},
+                                "programmed by CloudStack's vmops plugin, but `sg-apply takeover` would refuse it: " +
+                                    refused->second});
     if (!judge_whole_vm(name, want, live, up, running.has_value(), desired, vm) && actual.iptables)
       compare_vm(name, *want, live, up, interfaces, ctx, vm, unread);
     result.vms.push_back(std::move(vm));

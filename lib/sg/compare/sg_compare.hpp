@@ -24,6 +24,11 @@
 //   unprotected  a running VM (or one of its VIFs) that no rule covers
 //   stale-vif    rules for vif<d>.<n> where d is not the VM's dom-id any more
 //                (after a reboot) or the interface does not exist
+//   vmops-layout a VM CloudStack's own plugin (vmops) programmed: a log of
+//                CloudStack's and no record of sg-apply's.  Its desired state
+//                is what `sg-apply takeover` would record (adopt.hpp), so the
+//                other differences are what the takeover would change; when
+//                it cannot be taken over, the detail says why.
 // A pure function over parsed inputs: unit tests feed it fixtures.
 #pragma once
 
@@ -41,8 +46,8 @@
 
 namespace vifwall {
 
-enum class DiffKind { missing, extra, changed, foreign, stale_vm, unprotected, stale_vif };
-const char *to_string(DiffKind kind); // "missing", ..., "stale-vm", "stale-vif"
+enum class DiffKind { missing, extra, changed, foreign, stale_vm, unprotected, stale_vif, vmops_layout };
+const char *to_string(DiffKind kind); // "missing", ..., "stale-vm", "stale-vif", "vmops-layout"
 
 struct Difference {
   DiffKind kind = DiffKind::missing;
@@ -82,6 +87,17 @@ struct DesiredVm {
   // Only the VM's ingress and egress chains (and their sets) are desired: a
   // rules file for a VM sg-apply has no record of.
   bool rules_only = false;
+  // Adopted from CloudStack's vmops layout (DesiredFirewall::vmops_vms).
+  bool vmops = false;
+};
+
+// A VM CloudStack's own plugin programmed: its <vm>.log (and .ip), with no
+// <vm>.state of sg-apply's.
+struct VmopsRecord {
+  std::string name;
+  RuleLog log;
+  std::optional<std::string> ip_file;
+  std::string log_path, ip_path;
 };
 
 struct DesiredFirewall {
@@ -97,6 +113,9 @@ struct DesiredFirewall {
   // host chains can be extra.
   bool host_exact = false;
   std::string source; // "state directory /var/run/cloud", for messages
+  // Compared with what a takeover would make of them (compare_firewall
+  // adopts them from the live firewall).
+  std::vector<VmopsRecord> vmops_vms;
 };
 
 // One running (or paused) VM of the host, as xe and the interfaces show it.
@@ -123,6 +142,11 @@ RunningHost running_from_host_map(const HostMap &host);
 Result<DesiredFirewall> desired_from_state(const std::vector<VmState> &states,
                                            const std::optional<HostSetupState> &host,
                                            const std::string &state_dir);
+
+// The VMs of `state_dir` with a CloudStack log and no sg-apply state
+// (`states`: the directory's read_all_vm_states).  Unreadable logs are
+// skipped (CloudStack deletes those too).
+std::vector<VmopsRecord> vmops_records_in(const std::string &state_dir, const std::vector<VmState> &states);
 
 // One VM's desired rules from a rules file or rule string: with its recorded
 // state (identity, VIFs) the whole VM with these rules; without one, only its

@@ -40,4 +40,22 @@ void fill_identity(VmView &vm, const FirewallSnapshot &snapshot, const SetMember
 // Reads system, vifs, def_chain, chains, raw (after fill_identity).
 void fill_protections(VmView &vm);
 
+// ---- vmops_traits.cpp --------------------------------------------------------
+
+// vmops' MAC checks of the ebtables nat table (PREROUTING) to the VM whose
+// VIF they name (as raw rules of table "ebtables-nat"), or to the host's
+// leftovers when no VM has the VIF.  After every filter table was added.
+void add_nat_rules(std::map<std::string, VmView> &vms, HostView &host, const FwTable &nat);
+
+// The VM's vmops traits and leftovers: the vmops-named sets its rules use,
+// its MAC checks in nat, rules of shared chains that appear twice, and
+// vmops-named sets of the VM that no rule uses (added to sets and
+// unused_sets too).  Reads name, raw, sets (after fill_sets).
+void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot);
+
+// Sets in vmops' per-rule naming that no rule uses and no VM claims, as
+// host leftovers (their VM is gone: vmops' destroy misses the sets of
+// names over 14 characters).
+void find_orphan_vmops_sets(FirewallView &view, const FirewallSnapshot &snapshot);
+
 } // namespace vifwall::view_detail

@@ -269,13 +269,17 @@ struct Builder {
       add_table("ebtables", *snapshot.ebtables, false);
     if (snapshot.arptables)
       add_table("arptables", *snapshot.arptables, false);
+    if (snapshot.ebtables_nat)
+      add_nat_rules(vms, view.host, *snapshot.ebtables_nat);
     for (auto &[name, vm] : vms) {
       fill_identity(vm, snapshot, members);
       fill_protections(vm);
       fill_rules(vm);
       fill_sets(vm);
+      fill_vmops_traits(vm, snapshot);
       view.vms.push_back(std::move(vm));
     }
+    find_orphan_vmops_sets(view, snapshot);
     std::sort(view.vms.begin(), view.vms.end(),
               [](const VmView &a, const VmView &b) { return natural_less(a.name, b.name); });
     host_checks(view.host, snapshot);

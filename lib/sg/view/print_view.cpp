@@ -69,11 +69,11 @@ constexpr std::string_view kUserVm = "{name}{kind}{naming}  [chains: {chains}]\n
                                      "  IPs:        {ips}{ipset}\n"
                                      "  MAC:        {mac}\n"
                                      "  Protection: {protections}\n"
-                                     "{ingress}{egress}{sets}";
+                                     "{vmops}{leftovers}{ingress}{egress}{sets}";
 constexpr std::string_view kSystemVm = "{name}{kind}{naming}  [chains: {chains}]\n"
                                        "  VIFs:       {vifs}\n"
                                        "  Traffic:    from the VM {egress_default}, to the VM {default}\n"
-                                       "{sets}";
+                                       "{leftovers}{sets}";
 constexpr std::string_view kRawVm = "## {name}\n{raw}{sets}";
 
 std::string_view protection_form(const std::string &name) {
@@ -146,7 +146,7 @@ struct Walk {
   }
 
   void host(const HostView &host) {
-    p.open_object("host", Layout::of_form(o.raw ? "## host\n{raw}" : "host setup: {setup}\n{checks}"));
+    p.open_object("host", Layout::of_form(o.raw ? "## host\n{raw}" : "host setup: {setup}\n{checks}{leftovers}"));
     p.field("setup", setup_json(host), setup_text(host));
     p.open_array("checks", Layout::list(""));
     for (const auto &check : host.checks) {
@@ -161,6 +161,7 @@ struct Walk {
     }
     p.close();
     p.field("uplinks", host.uplinks, "");
+    leftovers(host.leftovers, "  Leftovers:  ");
     raw_rules(host.raw);
     p.close();
   }
@@ -201,7 +202,8 @@ struct Walk {
       p.open_object(pr.name, Layout::of_form(protection_form(pr.name)));
       const bool partly = !pr.in_place() && !pr.vifs.empty();
       p.field("in_place", pr.in_place(), pr.in_place() ? ": yes" : partly ? ": PARTLY" : ": NO");
-      const bool how = !pr.vifs.empty() && pr.name == "arp" && !pr.how.empty();
+      const bool how = !pr.vifs.empty() && !pr.how.empty() &&
+                       (pr.name == "arp" || (pr.name == "mac" && pr.how != "ebtables"));
       p.field("how", pr.how, how ? " (" + pr.how + ")" : "");
       p.field("vifs", pr.vifs, "");
       p.field("missing_vifs", pr.missing_vifs, partly ? " (not on " + join(pr.missing_vifs, ", ") + ")" : "");
@@ -260,6 +262,8 @@ struct Walk {
     p.field("ips", vm.ips, vm.ips.empty() ? std::string("none") : join(vm.ips, ", "));
     p.field("mac", vm.mac, vm.mac ? *vm.mac : std::string("unknown (no MAC rule)"));
     protections(vm);
+    vmops(vm);
+    leftovers(vm.leftovers, "  Leftovers:  ");
     // One column for the counters of both directions.
     std::size_t width = 0;
     for (const auto *list : {&vm.ingress, &vm.egress})
@@ -279,6 +283,39 @@ struct Walk {
                                            : default_text(vm.ingress_default, Direction::ingress));
     p.field("egress_default", vm.egress_default,
             vm.egress_default == "RETURN" ? "not filtered" : "not passed through");
+    leftovers(vm.leftovers, "  Leftovers:  ");
+  }
+
+  // What says CloudStack's own plugin programmed the VM (sg-apply's layout
+  // is otherwise the same), and how to convert it.
+  void vmops(const VmView &vm) {
+    const VmopsTraits &t = vm.vmops;
+    p.open_object("vmops", t.any() ? Layout::of_form("  CloudStack: programmed by its vmops plugin "
+                                                     "({rule_sets}{nat_mac_vifs}); "
+                                                     "`sg-apply takeover` converts it\n")
+                                   : Layout::hidden());
+    p.field("rule_sets", t.rule_sets, t.rule_sets.empty() ? "" : "per-rule sets " + join(t.rule_sets, ", "));
+    p.field("nat_mac_vifs", t.nat_mac_vifs,
+            t.nat_mac_vifs.empty() ? ""
+                                   : std::string(t.rule_sets.empty() ? "" : "; ") +
+                                         "MAC check in the ebtables nat table for " + join(t.nat_mac_vifs, ", "));
+    p.close();
+  }
+
+  // Rules and sets nobody needs (vmops' leftovers), one per line.
+  void leftovers(const std::vector<Leftover> &list, std::string_view label) {
+    p.open_array("leftovers", Layout::list("\n              ", "", label, "\n"));
+    for (const auto &one : list) {
+      p.open_object("", Layout::of_form("{text}"));
+      p.field("kind", one.kind, "");
+      p.field("table", one.table, "");
+      p.field("chain", one.chain, "");
+      p.field("args", one.args, "");
+      p.field("position", static_cast<std::uint64_t>(one.position), "");
+      p.field("text", one.text, one.text);
+      p.close();
+    }
+    p.close();
   }
 
   // The sets the VM's rules use and those named after it that none uses.

@@ -33,7 +33,9 @@ namespace vifwall {
 
 // One rule as the dump had it, and where it sits.
 struct ViewRule {
-  std::string table;              // "iptables", "ip6tables", "ebtables", "arptables"
+  // "iptables", "ip6tables", "ebtables", "arptables", or "ebtables-nat"
+  // (CloudStack vmops' MAC checks, vmops_layout.hpp)
+  std::string table;
   std::string chain;
   std::vector<std::string> args;  // after "-A CHAIN"
   std::optional<RuleCounters> counters;
@@ -86,6 +88,26 @@ struct ViewVif {
   std::vector<std::string> jumps;
 };
 
+// Something of a VM (or of no VM) that neither sg-apply's layout nor
+// CloudStack's working layout needs: a duplicated rule, a MAC check of a VIF
+// no VM has, a per-rule set nothing uses (vmops_layout.hpp).
+struct Leftover {
+  std::string kind;  // "duplicate", "stale-nat-mac-check", "unused-set"
+  std::string table; // "arptables", "ebtables", "ebtables-nat", "iptables", "ipset"
+  std::string chain; // "" for a set
+  std::vector<std::string> args; // the rule's words; {set name} for a set
+  std::size_t position = 0;      // 1-based in its chain (0 for a set)
+  std::string text;  // for people: "arptables FORWARD 5: -j i-2-3-VM -i vif7.0 (a second copy)"
+};
+
+// What marks a VM as programmed by CloudStack's own plugin rather than by
+// sg-apply (whose layout is otherwise the same).
+struct VmopsTraits {
+  std::vector<std::string> rule_sets; // per-rule sets in vmops' naming its rules use
+  std::vector<std::string> nat_mac_vifs; // VIFs whose MAC check is in the ebtables nat table
+  bool any() const { return !rule_sets.empty() || !nat_mac_vifs.empty(); }
+};
+
 enum class Naming {
   current, // <vm>-def: CloudStack 4.x's vmops and sg-apply
   old,     // <base>-def (i-2-3-def): CloudStack before 4.9-ish
@@ -113,6 +135,8 @@ struct VmView {
                                       // (iptables, ip6tables, ebtables, arptables)
   std::vector<IpSet> sets;            // the sets its rules use, and leftovers
   std::vector<std::string> unused_sets; // sets named after the VM that no rule uses
+  VmopsTraits vmops;
+  std::vector<Leftover> leftovers;
 };
 
 struct HostCheck {
@@ -125,6 +149,9 @@ struct HostView {
   std::vector<HostCheck> checks;
   std::vector<std::string> uplinks; // FORWARD accepts bridged traffic out of these
   std::vector<ViewRule> raw;        // the host chains and their jumps, grouped by table
+  // Of no VM: vmops' MAC checks of VIFs no VM's chains use, vmops-named
+  // per-rule sets no rule uses and no VM claims.
+  std::vector<Leftover> leftovers;
   bool complete() const;            // every required check present
   bool absent() const;              // no required check present
 };

@@ -5,6 +5,7 @@
 #include "rule_match.hpp"
 #include "sg_names.hpp"
 #include "text.hpp"
+#include "vmops_layout.hpp"
 
 namespace vifwall::view_detail {
 
@@ -85,6 +86,13 @@ void fill_mac(VmView &vm) {
         }
     }
   }
+  for (const auto &rule : vm.raw)
+    if (rule.table == "ebtables-nat")
+      if (auto mac = vmops_nat_mac_rule_mac(FwRule{rule.chain, rule.args, std::nullopt, 0}))
+        if (auto normalized = normalize_mac(*mac)) {
+          vm.mac = *normalized;
+          return;
+        }
   for (const auto &rule : vm.raw) {
     if (rule.table != "arptables" && rule.table != "ebtables")
       continue;
@@ -102,6 +110,7 @@ struct Protections {
   Protection mac{"mac", "ebtables", {}, {}};
   Protection arp{"arp", "", {}, {}};
   Protection dhcp{"dhcp", "ebtables", {}, {}};
+  bool mac_in_filter = false;
 };
 
 // The VIFs one rule protects, into `p`.
@@ -118,8 +127,10 @@ void add_protected_vifs(const VmView &vm, const ViewRule &rule, Protections &p) 
     if (!in || in->negated)
       return;
     auto source = option_value(rule.args, {"-s", "--source", "--src"});
-    if (source && source->negated && target == "DROP")
+    if (source && source->negated && target == "DROP") {
       add_unique(p.mac.vifs, in->value);
+      p.mac_in_filter = true;
+    }
     auto dport = option_value(rule.args, {"--ip-dport", "--ip-destination-port"});
     if (dport && dport->value == "68" && target == "DROP")
       add_unique(p.dhcp.vifs, in->value);
@@ -128,6 +139,12 @@ void add_protected_vifs(const VmView &vm, const ViewRule &rule, Protections &p) 
       p.arp.how = "ebtables";
     }
   }
+  // CloudStack's vmops puts the MAC check in the nat table when it can.
+  if (rule.table == "ebtables-nat")
+    if (auto vif = vmops_nat_mac_rule_vif(FwRule{rule.chain, rule.args, std::nullopt, 0})) {
+      add_unique(p.mac.vifs, *vif);
+      p.mac.how = p.mac_in_filter ? "ebtables+ebtables nat" : "ebtables nat";
+    }
   if (rule.table == "arptables" && owns_chain(vm, "arptables", rule.chain)) {
     auto in = option_value(rule.args, {"-i", "--in-interface"});
     if (in && !in->negated && option_value(rule.args, {"--src-mac", "--source-mac"})) {

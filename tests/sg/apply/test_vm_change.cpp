@@ -11,6 +11,7 @@
 #include "sg_names.hpp"
 #include "state_files.hpp"
 #include "text.hpp"
+#include "transaction.hpp"
 #include "vm_change.hpp"
 
 using namespace vifwall;
@@ -168,4 +169,85 @@ TEST_CASE("the host setup's change creates the host chains once", "[vm_change]")
   CHECK_FALSE(first.quarantine);
   REQUIRE(SgApplier(host, scene.options()).setup({"eth0"}));
   CHECK(host_setup_change(live_of(host), *plan, true).empty());
+}
+
+namespace {
+
+// The vmops-programmed fixture host (tests/data/sgshow/vmops-host) as
+// sg-apply reads it, nat table included.
+LiveFirewall vmops_live() {
+  auto texts = read_firewall_snapshot(std::string(VIFWALL_TEST_DATA) + "/sgshow/vmops-host");
+  REQUIRE(texts);
+  auto snapshot = parse_firewall_texts(*texts);
+  REQUIRE(snapshot);
+  LiveFirewall live;
+  live.iptables = *snapshot->iptables;
+  live.ebtables = *snapshot->ebtables;
+  live.arptables = *snapshot->arptables;
+  live.ebtables_nat = *snapshot->ebtables_nat;
+  live.ipsets = *snapshot->ipsets;
+  return live;
+}
+
+VmTarget vmops_a_target() {
+  VmState state;
+  state.vm_name = "i-2-3-VM";
+  state.vm_id = "3";
+  state.ip = "10.147.41.238";
+  state.secondary_ips = {"10.147.41.241"};
+  state.mac = "06:f8:c8:00:00:09";
+  state.vifs = {"vif7.0"};
+  state.dom_id = "7";
+  auto rules = parse_rule_string("I:tcp;22;22;0.0.0.0/0,NEXT ", "test");
+  REQUIRE(rules);
+  auto plan = plan_for_vm(state, *rules, 'a', ArpFilter::arptables);
+  REQUIRE(plan);
+  return VmTarget{state.vm_name, std::move(*plan), state.vifs};
+}
+
+} // namespace
+
+TEST_CASE("a VM vmops programmed loses its nat MAC checks and its vmops sets", "[vm_change][vmops]") {
+  const LiveFirewall live = vmops_live();
+  const Change change = vm_change(live, {vmops_a_target()}, true);
+  // Both copies of vif7.0's MAC check (positions 4 and 5), none of the others'.
+  REQUIRE(change.nat_deletions.size() == 2);
+  CHECK(change.nat_deletions[0].position == 4);
+  CHECK(change.nat_deletions[1].position == 5);
+  for (const auto &deletion : change.nat_deletions)
+    CHECK(std::find(deletion.args.begin(), deletion.args.end(), "vif7.0") != deletion.args.end());
+  // Its three per-rule sets, after iptables stopped using them; nobody else's.
+  std::vector<std::string> destroyed = change.sets_to_destroy;
+  std::sort(destroyed.begin(), destroyed.end());
+  CHECK(destroyed == std::vector<std::string>{"i-2-3-VM-et80_80", "i-2-3-VMi8_0", "i-2-3-VMt80_80"});
+  // The duplicated arptables jumps go.
+  CHECK(change.arptables.deletions.size() == 2);
+  // The nat deletions come after iptables' commit, the set removal after them.
+  const auto steps = transaction_steps(change);
+  std::vector<Step::Tool> tools;
+  for (const auto &step : steps)
+    tools.push_back(step.tool);
+  const auto ipt = std::find(tools.begin(), tools.end(), Step::Tool::iptables);
+  const auto nat = std::find(tools.begin(), tools.end(), Step::Tool::ebtables_nat);
+  REQUIRE(ipt != tools.end());
+  REQUIRE(nat != tools.end());
+  CHECK(ipt < nat);
+  CHECK(steps[nat - tools.begin()].args ==
+        std::vector<std::string>{"-t", "nat", "-D", "PREROUTING", "-s", "!", "06:f8:c8:00:00:09", "-i", "vif7.0",
+                                 "-j", "DROP"});
+  CHECK(nat_restore_command(change.nat_deletions[0]) ==
+        std::vector<std::string>{"-t", "nat", "-I", "PREROUTING", "4", "-s", "!", "06:f8:c8:00:00:09", "-i",
+                                 "vif7.0", "-j", "DROP"});
+}
+
+TEST_CASE("a vmops set another chain still uses is kept", "[vm_change][vmops]") {
+  LiveFirewall live = vmops_live();
+  // An admin's rule outside the VM's chains matching one of its sets.
+  live.iptables.rules.push_back(
+      FwRule{"FORWARD", {"-m", "set", "--match-set", "i-2-3-VMt80_80", "src", "-j", "LOG"}, {}, 0});
+  const Change change = vm_change(live, {vmops_a_target()}, true);
+  CHECK(std::find(change.sets_to_destroy.begin(), change.sets_to_destroy.end(), "i-2-3-VMt80_80") ==
+        change.sets_to_destroy.end());
+  CHECK(std::find(change.sets_to_destroy.begin(), change.sets_to_destroy.end(), "i-2-3-VMi8_0") !=
+        change.sets_to_destroy.end());
 }

@@ -214,7 +214,7 @@ TEST_CASE("a system VM, unused sets and warnings in the text; the new JSON keys"
         R"({"vms":[{"name":"r-4-VM","kind":"system","naming":"current","chains":{"iptables":["r-4-VM"]},)"
         R"("vifs":[{"name":"vif6.0","dom_id":6,"jumps":["iptables in","iptables out"]},)"
         R"({"name":"vif6.1","dom_id":6,"jumps":["iptables in","iptables out"]}],)"
-        R"("chain":"r-4-VM","default":"ACCEPT","egress_default":"RETURN","sets":[])");
+        R"("chain":"r-4-VM","default":"ACCEPT","egress_default":"RETURN","leftovers":[],"sets":[])");
   const auto doc = nlohmann::json::parse(render_view_json(view, {view.find("i-2-3-VM")}, false, true));
   CHECK(doc["vms"][0]["sets"][0] == nlohmann::json::parse(R"({"name":"i-2-3-VM","type":"hash:net",)"
                                                           R"("family":"inet","members":["10.147.41.238"],)"
