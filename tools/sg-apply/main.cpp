@@ -73,8 +73,16 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   c.secondary->add_option("--vm", a.vm, "VM name")->required();
   c.secondary->add_option("--mac", a.mac, "The VM's MAC")->required();
   c.secondary->add_option("--ip", a.ip, "The secondary IPv4 address")->required();
-  c.secondary->add_option("--action", a.action, "add or del")->required()->check(CLI::IsMember({"add", "del"}));
+  c.secondary->add_option("--action", a.action, "add or del")->required()->check(cli::one_of({"add", "del"}));
   return c;
+}
+
+// How a job that could not be prepared exits: 2 (usage) for a bad value,
+// which lib/ reports with the option as the error's source ("--ip: expected
+// a dotted IPv4 address, got ..."), 1 for what failed on the host (a VIF
+// lookup through xe, a missing state file).
+int failure_status(const Error &error) {
+  return error.source.rfind("--", 0) == 0 ? cli::kUsage : cli::kFailed;
 }
 
 // The job of whichever VM subcommand was parsed; nullopt if none was.
@@ -85,10 +93,10 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
     return applier.prepare_systemvm(a.vm, a.vifs);
   if (c.rules->parsed()) {
     if (a.rules_file.empty() && c.rule_string->count() == 0)
-      return Result<VmJob>(fail("rules: give --rules STRING or --rules-file FILE"));
+      return Result<VmJob>(fail("--rules", 0, "expected --rules STRING or --rules-file FILE"));
     auto rules = read_rules({a.rules_file, a.rules, a.deflated});
-    if (!rules)
-      return Result<VmJob>(tl::unexpected(rules.error()));
+    if (!rules) // bad input: named by its option (failure_status)
+      return Result<VmJob>(fail(a.rules_file.empty() ? "--rules" : "--rules-file", 0, rules.error().str()));
     return applier.prepare_rules({a.vm, a.vm_id, a.ip, a.mac, a.sig, a.seq, *rules,
                                   a.rules_file.empty() ? "--rules" : a.rules_file, a.vifs,
                                   c.rules_sec_ips->count() ? std::optional(a.sec_ips) : std::nullopt});
@@ -102,7 +110,10 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
 
 // One job per line of a batch file: every line is prepared (validated, VIFs
 // looked up) before anything is applied, so a bad line changes nothing.
-Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &path) {
+// `status` is set to how a failure exits: 2 for a file that cannot be read
+// or a line that is not a valid subcommand, failure_status for a job.
+Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &path, int &status) {
+  status = cli::kUsage;
   auto text = read_input_file(path);
   if (!text)
     return tl::unexpected(text.error());
@@ -132,6 +143,8 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
     CLI::App line_app{"", "batch"};
     line_app.require_subcommand(1);
     const VmCommands commands = add_vm_commands(line_app, args);
+    if (auto problem = cli::check_words(line_app, *words))
+      return fail(source, number, *problem);
     std::vector<std::string> reversed(words->rbegin(), words->rend());
     try {
       line_app.parse(reversed);
@@ -141,6 +154,8 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
                               "their options: ") + e.what());
     }
     auto job = prepare(applier, commands, args);
+    if (job && !*job)
+      status = failure_status(job->error());
     if (!job || !*job)
       return fail(source, number, job ? job->error().str() : "no subcommand");
     jobs.push_back(std::move(**job));
@@ -195,17 +210,20 @@ int main(int argc, char **argv) {
                kProg};
   cli::add_version(app, kProg);
   app.require_subcommand(1);
-  app.footer("Exit status: 0 done (or nothing to do), 1 failed (nothing changed), 2 usage, "
-             "75 lock busy.  See sg-apply(8).");
+  // `sg-apply setup --state-dir DIR` as well as `sg-apply --state-dir DIR
+  // setup`: the subcommands (added below) inherit this.
+  app.fallthrough();
+  app.footer("Exit status: 0 done (or nothing to do), 1 failed (nothing changed), 2 usage or "
+             "a bad value, 75 lock busy.  See sg-apply(8).");
   app.add_option("--state-dir", g.options.state_dir, "State directory (default /var/run/cloud)")
       ->type_name("DIR")
       ->envname("VIFWALL_STATE_DIR");
   app.add_flag("-n,--dry-run", g.options.dry_run, "Print what would be loaded into each table; change nothing");
   app.add_option("--arp-filter", g.arp_filter, "How ARP spoofing is stopped (default arptables)")
-      ->check(CLI::IsMember({"arptables", "ebtables"}))
+      ->check(cli::one_of({"arptables", "ebtables"}))
       ->envname("VIFWALL_ARP_FILTER");
   app.add_option("--iptables", g.iptables, "iptables variant: auto (what `iptables` is), legacy, nft")
-      ->check(CLI::IsMember({"auto", "legacy", "nft"}));
+      ->check(cli::one_of({"auto", "legacy", "nft"}));
   app.add_option("--lock-file", g.options.lock_file, "Lock serialising sg-apply runs")
       ->type_name("FILE")
       ->envname("VIFWALL_LOCK_FILE");
@@ -276,10 +294,11 @@ int main(int argc, char **argv) {
     if (reapply->parsed())
       return finish(g, applier.reapply(reapply_vms));
     if (batch->parsed()) {
-      auto jobs = prepare_batch(applier, batch_file);
+      int status = cli::kUsage;
+      auto jobs = prepare_batch(applier, batch_file, status);
       if (!jobs) {
         cli::print_error(kProg, jobs.error());
-        return cli::kFailed;
+        return status;
       }
       return finish(g, applier.run(std::move(*jobs)));
     }
@@ -288,7 +307,7 @@ int main(int argc, char **argv) {
       return cli::kUsage;
     if (!*job) {
       cli::print_error(kProg, job->error());
-      return cli::kFailed;
+      return failure_status(job->error());
     }
     std::vector<VmJob> jobs;
     jobs.push_back(std::move(**job));
