@@ -99,6 +99,7 @@ make_root() {
   printf '#!/bin/sh\necho "systemctl $*" >>/calls\n' >"$root/usr/bin/systemctl"
   chmod 755 "$root/usr/bin/python3" "$root/usr/bin/systemctl"
   cp -r "$xen6" "$root/tmp/xen6"
+  cp -r "$SOURCE_DIR/tests/data/sgshow/xen6-arptables" "$root/tmp/fw"
 }
 
 # calls ROOT: what the scriptlets ran in ROOT since the last call; forgets it.
@@ -107,20 +108,33 @@ calls() {
   rm -f "$1/calls"
 }
 
-# run_tools ROOT: the installed tools run in ROOT (chrooted: nothing of the
-# build host's is reachable) and read examples/xen6 as the built vif-of does.
+# same_as_built ROOT TOOL ARGS...: TOOL installed in ROOT, run chrooted
+# (nothing of the build host's is reachable; the working directory is /),
+# prints and exits as the built TOOL run in ROOT's directory with the same
+# (relative) paths.
+same_as_built() {
+  local root=$1 tool=$2 rc_root=0 rc_built=0
+  shift 2
+  chroot "$root" "/usr/sbin/$tool" "$@" >"$root.out" 2>&1 || rc_root=$?
+  (cd "$root" && "$BUILD_DIR/tools/$tool" "$@") >"$root.built" 2>&1 || rc_built=$?
+  assert_eq "$rc_built" "$rc_root" "exit status of $tool $* in $root"
+  assert_same_file "$root.built" "$root.out" "$tool $* in $root"
+}
+
+# run_tools ROOT: the installed tools run in ROOT: their versions, and one
+# real run each on the seed host (examples/xen6) and a snapshot with
+# firewall dumps.
 run_tools() {
   local root=$1 tool
   for tool in vif-of sg-apply sg-show sg-diff; do
     assert_contains "$(chroot "$root" "/usr/sbin/$tool" --version)" "$tool (vifwall)" "$tool --version in $root"
   done
-  chroot "$root" /usr/sbin/vif-of --from /tmp/xen6 --all >"$root.vif-of" ||
-    fail "vif-of --all in $root failed"
-  (cd "$xen6/.." && "$BUILD_DIR/tools/vif-of" --from xen6 --all) >"$E2E_TMP/vif-of.built"
-  assert_same_file "$E2E_TMP/vif-of.built" "$root.vif-of" "vif-of --all on examples/xen6 in $root"
-  grep -Eq '^i-2-3-VM +7 +vif7\.0 +xenbr0 ' "$root.vif-of" || fail "i-2-3-VM is not vif7.0 on xenbr0 in $root"
-  chroot "$root" /usr/sbin/sg-diff --from /tmp/xen6 --state-dir /tmp/no-state --summary >/dev/null 2>&1 ||
-    [ $? -le 1 ] || fail "sg-diff --summary in $root failed"
+  same_as_built "$root" vif-of --from tmp/xen6 --all
+  grep -Eq '^i-2-3-VM +7 +vif7\.0 +xenbr0 ' "$root.out" || fail "i-2-3-VM is not vif7.0 on xenbr0 in $root"
+  same_as_built "$root" sg-show --from tmp/fw
+  same_as_built "$root" sg-diff --from tmp/fw --desired-from tmp/fw --no-xe --summary
+  assert_contains "$(cat "$root.out")" "sg-diff: no differences" "sg-diff --summary in $root"
+  same_as_built "$root" sg-apply --dry-run --state-dir tmp/state frobnicate
 }
 
 # --- RPM --------------------------------------------------------------------------
