@@ -69,6 +69,11 @@ out=$(sg_complete sg-apply def)
 [ "$out" = "default" ] || fail "sg-apply subcommand completion gave: $out"
 out=$(sg_complete sg-apply rules --rules-)
 [ "$out" = "--rules-file" ] || fail "sg-apply rules option completion gave: $out"
+# sg-apply's options after the subcommand (they fall through).
+out=$(sg_complete sg-apply setup --state)
+[ "$out" = "--state-dir" ] || fail "sg-apply setup --state completion gave: $out"
+out=$(sg_complete sg-apply batch --dry)
+[ "$out" = "--dry-run" ] || fail "sg-apply batch --dry completion gave: $out"
 mkdir -p "$E2E_TMP/state"
 printf 'vifwall-state 1\nvm i-2-3-VM\n' > "$E2E_TMP/state/i-2-3-VM.state"
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" destroy --vm i-)

@@ -148,7 +148,47 @@ sg_apply_in() {
   local sim=$1
   shift
   "$SIM" dom0 "$sim" -- env VIFWALL_STATE_DIR="$E2E_TMP/state" VIFWALL_LOCK_FILE="$E2E_TMP/lock" \
-    VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" "$BUILD_DIR/tools/sg-apply" "$@"
+    VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" VIFWALL_SYSLOG_SOCKET="${VIFWALL_SYSLOG_SOCKET:-}" \
+    "$BUILD_DIR/tools/sg-apply" "$@"
+}
+
+# syslog_listen: a syslog socket of the test's own (a unix datagram socket
+# bound by a Python receiver), exported as $VIFWALL_SYSLOG_SOCKET, so that
+# sg-apply's syslog lines can be read back with syslog_lines.  Returns once
+# the socket is bound.
+syslog_listen() {
+  SYSLOG_DIR=$E2E_TMP/syslog
+  mkdir -p "$SYSLOG_DIR"
+  mkfifo "$SYSLOG_DIR/ready"
+  python3 -c '
+import socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind(sys.argv[1])
+open(sys.argv[2], "w").close()  # opening the fifo for writing releases the reader
+sock.settimeout(600)
+with open(sys.argv[3], "w") as out:
+    while True:
+        line = sock.recv(65536).decode("utf-8", "replace")
+        if line == "END":
+            break
+        out.write(line + "\n")
+' "$SYSLOG_DIR/log" "$SYSLOG_DIR/ready" "$SYSLOG_DIR/lines" &
+  SYSLOG_PID=$!
+  timeout 20 sh -c 'read -r _ <"$1"' _ "$SYSLOG_DIR/ready" || true
+  [ -S "$SYSLOG_DIR/log" ] || fail "the syslog receiver did not bind $SYSLOG_DIR/log"
+  export VIFWALL_SYSLOG_SOCKET=$SYSLOG_DIR/log
+}
+
+# syslog_lines: every line received since syslog_listen, in order, without
+# the date (the priority stays: "<27>sg-apply[PID]: ..."); stops the
+# receiver.  Not in $(...): the receiver is a child of the test's shell, so
+# redirect it instead (syslog_lines >FILE).
+syslog_lines() {
+  python3 -c '
+import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"END", sys.argv[1])' "$SYSLOG_DIR/log"
+  wait "$SYSLOG_PID" || fail "the syslog receiver failed"
+  sed -E 's/^(<[0-9]+>)[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} /\1/' "$SYSLOG_DIR/lines"
 }
 
 # reliability_driver SIM DRIVER [ARGS...]: tests/reliability/DRIVER.py run

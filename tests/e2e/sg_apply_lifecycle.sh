@@ -3,12 +3,15 @@
 # and set back exactly as before the VM was added; cleanup removes only what
 # belongs to VMs that are not running; a reboot (new dom-id) re-points the
 # VIF jumps and the old ones disappear; foreign rules are never touched; bad
-# input and a held lock change nothing.
+# input and a held lock change nothing; every run that changed, failed or
+# found the lock busy left one syslog line, and the one that changed nothing
+# none.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 e2e_init --root --sim "$@"
 
 name=$(sim_up "$SEED_HOST")
+syslog_listen
 A=i-2-3-VM A_IP=10.147.41.238 A_MAC=06:f8:c8:00:00:09
 B=i-2-5-VM B_IP=10.147.41.240 B_MAC=06:f8:c8:00:00:0b
 sg() { sg_apply_in "$name" "$@"; }
@@ -113,4 +116,22 @@ assert_eq 75 "$rc" "exit status with the lock held elsewhere"
 assert_contains "$(cat "$E2E_TMP/err")" "busy" "message with the lock held elsewhere"
 kill "$(cat "$E2E_TMP/holder.pid")"
 assert_same_file "$E2E_TMP/stable" <(dump) "tables after a lock timeout"
+
+# ---- syslog: one line per run that changed, failed or found the lock busy ---------
+syslog_lines >"$E2E_TMP/syslog.txt"
+cat "$E2E_TMP/syslog.txt"
+count() { grep -Ec "$1" "$E2E_TMP/syslog.txt" || true; }
+head='^<[0-9]+>sg-apply\[[0-9]+\]: '
+assert_eq "$(wc -l <"$E2E_TMP/syslog.txt")" "$(count "$head[^:]+: (changed: |failed \(exit [12]\): |lock busy: )")" \
+  "every syslog line says changed, failed or lock busy"
+assert_eq 1 "$(count "^<30>sg-apply\[[0-9]+\]: setup: changed: ")" "the setup's line"
+assert_eq 1 "$(count "^<30>sg-apply\[[0-9]+\]: rules vm=$A sig=01 seq=1: changed: .*iptables")" "the rules' line"
+assert_eq 1 "$(count "^<30>sg-apply\[[0-9]+\]: secondary-ip vm=$A: changed: .*ipset")" "the secondary IP's line"
+assert_eq 2 "$(count "$head""destroy vm=")" "destroy: $A's change and $B's busy lock"
+assert_eq 1 "$(count "$head""cleanup: ")" "the cleanup that removed $A, and not the one that changed nothing"
+# Seven of the eight bad inputs: "... NEXT; -j ACCEPT" splits into words here,
+# and the command-line parser refuses -j before anything runs (no line).
+assert_eq 7 "$(count "^<27>sg-apply\[[0-9]+\]: (default|rules) vm=.*: failed \(exit 2\): --")" "one line per bad value, naming the option"
+assert_eq 1 "$(count "^<28>sg-apply\[[0-9]+\]: destroy vm=$B: lock busy: ")" "the busy lock's line"
+assert_eq 18 "$(wc -l <"$E2E_TMP/syslog.txt")" "syslog lines: 10 changes, 7 bad values, 1 busy lock"
 echo "PASS: $TEST_NAME"

@@ -4,13 +4,13 @@
 // and applies them as one change.  This file only wires the command line to
 // lib/sg_apply.
 #include <cstdio>
-#include <syslog.h>
 
 #include "cli_common.hpp"
 #include "exec.hpp"
 #include "host_inputs.hpp"
 #include "sg_apply.hpp"
 #include "sg_rules.hpp"
+#include "syslog.hpp"
 #include "text.hpp"
 
 using namespace vifwall;
@@ -73,8 +73,16 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   c.secondary->add_option("--vm", a.vm, "VM name")->required();
   c.secondary->add_option("--mac", a.mac, "The VM's MAC")->required();
   c.secondary->add_option("--ip", a.ip, "The secondary IPv4 address")->required();
-  c.secondary->add_option("--action", a.action, "add or del")->required()->check(CLI::IsMember({"add", "del"}));
+  c.secondary->add_option("--action", a.action, "add or del")->required()->check(cli::one_of({"add", "del"}));
   return c;
+}
+
+// How a job that could not be prepared exits: 2 (usage) for a bad value,
+// which lib/ reports with the option as the error's source ("--ip: expected
+// a dotted IPv4 address, got ..."), 1 for what failed on the host (a VIF
+// lookup through xe, a missing state file).
+int failure_status(const Error &error) {
+  return error.source.rfind("--", 0) == 0 ? cli::kUsage : cli::kFailed;
 }
 
 // The job of whichever VM subcommand was parsed; nullopt if none was.
@@ -85,10 +93,13 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
     return applier.prepare_systemvm(a.vm, a.vifs);
   if (c.rules->parsed()) {
     if (a.rules_file.empty() && c.rule_string->count() == 0)
-      return Result<VmJob>(fail("rules: give --rules STRING or --rules-file FILE"));
+      return Result<VmJob>(fail("--rules", 0, "expected --rules STRING or --rules-file FILE"));
     auto rules = read_rules({a.rules_file, a.rules, a.deflated});
-    if (!rules)
-      return Result<VmJob>(tl::unexpected(rules.error()));
+    if (!rules) { // bad input: named by its option (failure_status)
+      if (rules.error().source.rfind("--", 0) == 0)
+        return Result<VmJob>(tl::unexpected(rules.error()));
+      return Result<VmJob>(fail(a.rules_file.empty() ? "--rules" : "--rules-file", 0, rules.error().str()));
+    }
     return applier.prepare_rules({a.vm, a.vm_id, a.ip, a.mac, a.sig, a.seq, *rules,
                                   a.rules_file.empty() ? "--rules" : a.rules_file, a.vifs,
                                   c.rules_sec_ips->count() ? std::optional(a.sec_ips) : std::nullopt});
@@ -102,7 +113,10 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
 
 // One job per line of a batch file: every line is prepared (validated, VIFs
 // looked up) before anything is applied, so a bad line changes nothing.
-Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &path) {
+// `status` is set to how a failure exits: 2 for a file that cannot be read
+// or a line that is not a valid subcommand, failure_status for a job.
+Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &path, int &status) {
+  status = cli::kUsage;
   auto text = read_input_file(path);
   if (!text)
     return tl::unexpected(text.error());
@@ -132,6 +146,8 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
     CLI::App line_app{"", "batch"};
     line_app.require_subcommand(1);
     const VmCommands commands = add_vm_commands(line_app, args);
+    if (auto problem = cli::check_words(line_app, *words))
+      return fail(source, number, *problem);
     std::vector<std::string> reversed(words->rbegin(), words->rend());
     try {
       line_app.parse(reversed);
@@ -141,6 +157,8 @@ Result<std::vector<VmJob>> prepare_batch(SgApplier &applier, const std::string &
                               "their options: ") + e.what());
     }
     auto job = prepare(applier, commands, args);
+    if (job && !*job)
+      status = failure_status(job->error());
     if (!job || !*job)
       return fail(source, number, job ? job->error().str() : "no subcommand");
     jobs.push_back(std::move(**job));
@@ -157,11 +175,68 @@ struct GlobalArgs {
   bool verbose = false;
 };
 
-int finish(const GlobalArgs &g, const Result<SgOutcome> &outcome) {
-  if (!outcome) {
-    cli::print_error(kProg, outcome.error());
-    return is_lock_timeout(outcome.error()) ? cli::kLockBusy : cli::kFailed;
+// dom0's convention (XAPI's setup-vif-rules logs every change): each run
+// that changed the firewall, failed, or found the lock busy leaves one
+// syslog line, "SUBJECT: changed: iptables: +12 -0 rules; ipset: ...",
+// "SUBJECT: failed (exit 1): WHY" or "SUBJECT: lock busy: WHY", where
+// SUBJECT is the subcommand, its VM and sig/seq.  Dry runs leave none.
+// Without a syslog socket the line goes to stderr, in a warning that says so.
+class RunLog {
+public:
+  RunLog(LogSink &sink, bool dry_run) : sink_(sink), dry_run_(dry_run) {}
+  std::string subject;
+
+  void changed(const std::vector<std::string> &changes) {
+    if (changes.empty())
+      return;
+    std::string what = "changed: ";
+    for (const auto &change : changes)
+      what += (&change == &changes.front() ? "" : "; ") + change;
+    send(LogLevel::info, what);
   }
+  // Prints the error, logs it, returns `status`.
+  int failed(int status, const Error &error) {
+    cli::print_error(kProg, error);
+    send(status == cli::kLockBusy ? LogLevel::warning : LogLevel::err,
+         (status == cli::kLockBusy ? std::string("lock busy: ")
+                                   : "failed (exit " + std::to_string(status) + "): ") +
+             error.str());
+    return status;
+  }
+
+private:
+  void send(LogLevel level, const std::string &what) {
+    if (dry_run_)
+      return;
+    const std::string line = subject + ": " + what;
+    if (auto sent = sink_.send(level, line); !sent)
+      cli::print_warning(kProg, "no syslog line (" + sent.error().str() + "); it says: " + line);
+  }
+  LogSink &sink_;
+  bool dry_run_;
+};
+
+// The subcommand and what it was run on, for the syslog line.
+std::string run_subject(const CLI::App &app, const VmArgs &a, const std::vector<std::string> &vms,
+                        const std::string &batch_file) {
+  const auto parsed = app.get_subcommands();
+  std::string subject = parsed.empty() ? "?" : parsed.front()->get_name();
+  if (!batch_file.empty())
+    subject += " " + batch_file;
+  std::string vm = a.vm;
+  for (const auto &name : vms)
+    vm += (vm.empty() ? "" : ",") + name;
+  if (!vm.empty())
+    subject += " vm=" + vm;
+  if (!a.sig.empty() || !a.seq.empty())
+    subject += " sig=" + a.sig + " seq=" + a.seq;
+  return subject;
+}
+
+int finish(const GlobalArgs &g, RunLog &log, const Result<SgOutcome> &outcome) {
+  if (!outcome)
+    return log.failed(is_lock_timeout(outcome.error()) ? cli::kLockBusy : cli::kFailed, outcome.error());
+  log.changed(outcome->changes);
   for (const auto &warning : outcome->warnings)
     std::fprintf(stderr, "%s: warning: %s\n", kProg, warning.c_str());
   for (const auto &note : outcome->notes)
@@ -195,17 +270,20 @@ int main(int argc, char **argv) {
                kProg};
   cli::add_version(app, kProg);
   app.require_subcommand(1);
-  app.footer("Exit status: 0 done (or nothing to do), 1 failed (nothing changed), 2 usage, "
-             "75 lock busy.  See sg-apply(8).");
+  // `sg-apply setup --state-dir DIR` as well as `sg-apply --state-dir DIR
+  // setup`: the subcommands (added below) inherit this.
+  app.fallthrough();
+  app.footer("Exit status: 0 done (or nothing to do), 1 failed (nothing changed), 2 usage or "
+             "a bad value, 75 lock busy.  See sg-apply(8).");
   app.add_option("--state-dir", g.options.state_dir, "State directory (default /var/run/cloud)")
       ->type_name("DIR")
       ->envname("VIFWALL_STATE_DIR");
   app.add_flag("-n,--dry-run", g.options.dry_run, "Print what would be loaded into each table; change nothing");
   app.add_option("--arp-filter", g.arp_filter, "How ARP spoofing is stopped (default arptables)")
-      ->check(CLI::IsMember({"arptables", "ebtables"}))
+      ->check(cli::one_of({"arptables", "ebtables"}))
       ->envname("VIFWALL_ARP_FILTER");
   app.add_option("--iptables", g.iptables, "iptables variant: auto (what `iptables` is), legacy, nft")
-      ->check(CLI::IsMember({"auto", "legacy", "nft"}));
+      ->check(cli::one_of({"auto", "legacy", "nft"}));
   app.add_option("--lock-file", g.options.lock_file, "Lock serialising sg-apply runs")
       ->type_name("FILE")
       ->envname("VIFWALL_LOCK_FILE");
@@ -258,48 +336,45 @@ int main(int argc, char **argv) {
 
     auto runner = make_process_runner();
     SgApplier applier(*runner, g.options);
-    // dom0's convention (XAPI's setup-vif-rules): every change goes to syslog.
-    openlog(kProg, LOG_PID, LOG_DAEMON);
-    applier.on_change = [](const std::string &line) { syslog(LOG_INFO, "%s", line.c_str()); };
+    SyslogSocket syslog(default_syslog_path(), kProg);
+    RunLog log(syslog, g.options.dry_run);
+    log.subject = run_subject(app, a, reapply_vms, batch_file);
 
     if (setup->parsed())
-      return finish(g, setup_cleanup ? applier.setup_and_cleanup(uplinks, std::nullopt)
+      return finish(g, log, setup_cleanup ? applier.setup_and_cleanup(uplinks, std::nullopt)
                                      : applier.setup(uplinks));
     if (cleanup->parsed()) {
       auto outcome = applier.cleanup(cleanup->count("--running") ? std::optional(running) : std::nullopt);
-      const int status = finish(g, outcome);
+      const int status = finish(g, log, outcome);
       if (status == cli::kOk && count) // cleanup_rules' answer: the count alone
         cli::write_stdout(std::to_string(outcome->removed.size()) + "\n");
       return status;
     }
     if (rule_logs->parsed()) {
       auto outcome = applier.rule_logs();
-      const int status = finish(g, outcome);
+      const int status = finish(g, log, outcome);
       if (status == cli::kOk && !g.options.dry_run) // get_rule_logs_for_vms' answer, one line
         cli::write_stdout(outcome->rule_logs + "\n");
       return status;
     }
     if (reapply->parsed())
-      return finish(g, applier.reapply(reapply_vms));
+      return finish(g, log, applier.reapply(reapply_vms));
     if (takeover->parsed())
-      return finish(g, applier.takeover(takeover_vms));
+      return finish(g, log, applier.takeover(takeover_vms));
     if (batch->parsed()) {
-      auto jobs = prepare_batch(applier, batch_file);
-      if (!jobs) {
-        cli::print_error(kProg, jobs.error());
-        return cli::kFailed;
-      }
-      return finish(g, applier.run(std::move(*jobs)));
+      int status = cli::kUsage;
+      auto jobs = prepare_batch(applier, batch_file, status);
+      if (!jobs)
+        return log.failed(status, jobs.error());
+      return finish(g, log, applier.run(std::move(*jobs)));
     }
     auto job = prepare(applier, commands, a);
     if (!job)
       return cli::kUsage;
-    if (!*job) {
-      cli::print_error(kProg, job->error());
-      return cli::kFailed;
-    }
+    if (!*job)
+      return log.failed(failure_status(job->error()), job->error());
     std::vector<VmJob> jobs;
     jobs.push_back(std::move(**job));
-    return finish(g, applier.run(std::move(jobs)));
+    return finish(g, log, applier.run(std::move(jobs)));
   });
 }

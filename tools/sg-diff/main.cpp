@@ -315,7 +315,7 @@ int main(int argc, char **argv) {
   actual->add_flag("--pool", o.pool,
                    "Compare on every pool member (xe host-call-plugin, the vifwall plugin)");
   actual->add_option("--iptables", o.iptables, "iptables variant to read: auto, legacy, nft")
-      ->check(CLI::IsMember({"auto", "legacy", "nft"}));
+      ->check(cli::one_of({"auto", "legacy", "nft"}));
   actual->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
       ->check(cli::finite_seconds(0.1, 3600.0));

@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
       ->envname("VIFWALL_STATE_DIR");
   input->add_option("--iptables", o.iptables,
                     "iptables variant to read: auto (what `iptables` is), legacy, nft")
-      ->check(CLI::IsMember({"auto", "legacy", "nft"}));
+      ->check(cli::one_of({"auto", "legacy", "nft"}));
   input->add_option("-t,--timeout", o.timeout_seconds, "Seconds each command may take (default 10)")
       ->type_name("SECS")
       ->check(cli::finite_seconds(0.1, 3600.0));

@@ -269,7 +269,7 @@ int main(int argc, char **argv) {
   select->add_flag("-a,--all", o.query.all, "Every VM, and orphan interfaces");
   select->add_option("-d,--domid", o.query.domids, "VM by Xen domain id")
       ->type_name("N")
-      ->check(CLI::Range(0, 32767));
+      ->check(cli::number_in(0, 32767)); // a Xen domain id: 15 bits
   select->add_option("-i,--iface", o.query.ifaces, "Which VM owns this interface")
       ->type_name("NAME");
   select->add_option("-m,--mac", o.query.macs, "Which VM has this guest MAC")->type_name("MAC");
@@ -308,7 +308,7 @@ int main(int argc, char **argv) {
 
   // For bash completion only.
   app.add_flag("--list-vms", o.list_vms)->group("");
-  app.add_option("--cache-ttl", o.cache_ttl)->group("");
+  app.add_option("--cache-ttl", o.cache_ttl)->group("")->check(cli::number_in(0, 86400));
 
   return cli::run(app, argc, argv, [&] { return vif_of(o); });
 }
