@@ -153,7 +153,7 @@ mkdir -p "$root/usr/lib/vifwall"
 : >"$root/usr/lib/vifwall/xapi-install" # what xapi-install install leaves
 rpm_q "$root" -U --replacepkgs --nodeps "$rpm_file" || fail "rpm -U (upgrade after takeover) failed"
 assert_eq "systemctl daemon-reload
-python /usr/libexec/vifwall/xapi-install install" "$(calls "$root")" "upgrade after the takeover refreshes the wrapper"
+python /usr/libexec/vifwall/xapi-install install --no-firewall" "$(calls "$root")" "upgrade after the takeover refreshes the wrapper"
 
 echo 1 >"$root/python-status" # xapi-install remove fails
 if rpm_q "$root" -e vifwall 2>"$E2E_TMP/erase.err"; then
@@ -186,7 +186,7 @@ mkdir -p "$root/run/systemd/system" "$root/usr/lib/vifwall"
 : >"$root/usr/lib/vifwall/xapi-install"
 dpkg --root="$root" -i "$deb_file" >"$E2E_TMP/dpkg.log" || fail "dpkg -i (upgrade) failed: $(cat "$E2E_TMP/dpkg.log")"
 assert_eq "systemctl daemon-reload
-python /usr/libexec/vifwall/xapi-install install" "$(calls "$root")" "deb upgrade after the takeover"
+python /usr/libexec/vifwall/xapi-install install --no-firewall" "$(calls "$root")" "deb upgrade after the takeover"
 dpkg --root="$root" -r vifwall >"$E2E_TMP/dpkg.log" || fail "dpkg -r failed: $(cat "$E2E_TMP/dpkg.log")"
 assert_eq "systemctl --no-reload disable vifwall-drift.timer
 systemctl stop vifwall-drift.timer vifwall-drift.service

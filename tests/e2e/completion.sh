@@ -78,6 +78,26 @@ mkdir -p "$E2E_TMP/state"
 printf 'vifwall-state 1\nvm i-2-3-VM\n' > "$E2E_TMP/state/i-2-3-VM.state"
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" destroy --vm i-)
 [ "$out" = "i-2-3-VM" ] || fail "sg-apply destroy --vm completion gave: $out"
+# The subcommands CloudStack's contract added, and their options.
+out=$(sg_complete sg-apply rule | sort | tr '\n' ' ')
+[ "$out" = "rule-logs rules " ] || fail "sg-apply rule completion gave: $out"
+out=$(sg_complete sg-apply re)
+[ "$out" = "reapply" ] || fail "sg-apply re completion gave: $out"
+out=$(sg_complete sg-apply take)
+[ "$out" = "takeover" ] || fail "sg-apply take completion gave: $out"
+out=$(sg_complete sg-apply cleanup --co)
+[ "$out" = "--count" ] || fail "sg-apply cleanup --co completion gave: $out"
+out=$(sg_complete sg-apply setup --cl)
+[ "$out" = "--cleanup" ] || fail "sg-apply setup --cl completion gave: $out"
+out=$(sg_complete sg-apply rules --sec)
+[ "$out" = "--sec-ips" ] || fail "sg-apply rules --sec completion gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" reapply --vm i-)
+[ "$out" = "i-2-3-VM" ] || fail "sg-apply reapply --vm completion gave: $out"
+# takeover offers the VMs with CloudStack's log and no state of sg-apply's.
+printf 'i-2-3-VM,3,10.147.41.238,7,a,1,06:f8:c8:00:00:09\n' > "$E2E_TMP/state/i-2-3-VM.log"
+printf 'i-2-5-VM,5,10.147.41.240,8,_initial_,-1,06:f8:c8:00:00:0b\n' > "$E2E_TMP/state/i-2-5-VM.log"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" takeover --vm i-)
+[ "$out" = "i-2-5-VM" ] || fail "sg-apply takeover --vm completion gave: $out"
 out=$(sg_complete sg-apply --arp-filter e)
 [ "$out" = "ebtables" ] || fail "--arp-filter completion gave: $out"
 echo "completion: all checks passed"

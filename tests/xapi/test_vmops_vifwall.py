@@ -638,7 +638,7 @@ class Installer(Case):
         self.assertEqual(self.call_file(self.vmops, "pingxenserver"), ("Success", "success"))
         self.assertEqual(self.call_file(self.vmops, "destroy_network_rules_for_vm", {"vmName": "i-2-3-VM"}),
                          ("Success", "true"))
-        self.assertEqual(self.recorded(), [["destroy", "--vm", "i-2-3-VM"]])
+        self.assertEqual(self.recorded(), [["takeover"], ["destroy", "--vm", "i-2-3-VM"]])
 
     def test_a_re_pushed_vmops_is_taken_over_again(self):
         self.push("4.19")
@@ -652,13 +652,14 @@ class Installer(Case):
         self.assertEqual(self.content(self.vmops), self.content(WRAPPER))
         self.assertEqual(self.content(self.original), pushed)  # the newest CloudStack vmops
         self.assertEqual(self.mode(self.original), 0o644)
-        self.assertEqual(self.recorded(), [["reapply"]])  # CloudStack's vmops may have run meanwhile
+        # CloudStack's vmops may have run meanwhile: our VMs rebuilt, its VMs taken over
+        self.assertEqual(self.recorded(), [["takeover"], ["reapply"], ["takeover"]])
         self.assertEqual(self.call_file(self.vmops, "whoami")[1].split("|")[1], self.original)
         # the unit fires again for the wrapper's own rename: nothing more happens
         after = tree(self.root)
         self.run_installer("takeover", "--reapply", script=script)
         self.assertEqual(tree(self.root), after)
-        self.assertEqual(self.recorded(), [["reapply"]])
+        self.assertEqual(self.recorded(), [["takeover"], ["reapply"], ["takeover"]])
 
     def test_takeover_of_the_wrapper_is_a_no_op(self):
         self.push("4.20")
@@ -711,14 +712,30 @@ class Installer(Case):
 
     def test_takeover_without_reapply_runs_nothing(self):
         self.push("4.19")
-        self.run_installer("install")
+        self.run_installer("install", "--no-firewall")
         self.push("4.20")
         self.run_installer("takeover")
         self.assertEqual(self.recorded(), [])
 
+    def test_install_takes_the_firewall_over_unless_told_not_to(self):
+        self.push("4.20")
+        self.run_installer("install", "--no-firewall")  # what the package's upgrade runs
+        self.assertEqual(self.recorded(), [])
+        self.run_installer("install")
+        self.assertEqual(self.recorded(), [["takeover"]])  # sg-apply converts what vmops programmed
+
+    def test_a_refused_takeover_fails_the_install_but_keeps_the_wrapper(self):
+        self.push("4.20")
+        self.sg_answers(exit=1, stderr="sg-apply: error: i-2-3-VM: ... not one CloudStack writes")
+        out = self.run_installer("install", status=1)
+        self.assertIn("sg-apply takeover exited 1", out)
+        self.assertIn("run `sg-apply takeover`", out)
+        self.assertEqual(self.content(self.vmops), self.content(WRAPPER))
+
     def test_usage(self):
         self.run_installer("frobnicate", status=2)
         self.run_installer("install", "--reapply", status=2)
+        self.run_installer("takeover", "--no-firewall", status=2)
         argv = [self.python(), INSTALLER, "install", "--root", os.path.join(self.tmp, "none")]
         self.assertEqual(subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE).returncode, 2)
 
