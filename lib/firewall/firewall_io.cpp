@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <optional>
+#include <unistd.h>
 
 #include "parse_arptables.hpp"
 #include "parse_ebtables.hpp"
@@ -30,8 +31,13 @@ Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
   std::vector<std::function<void()>> dumps{
       [&] { ipt = run_text({tools_.iptables.save, "-t", "filter"}); },
       [&] { sets = run_text({tools_.ipset, "save"}); },
-      [&] { eb = run_text({tools_.ebtables.ebtables, "-t", "filter", "-L"}); },
-      [&] { nat = run_text({tools_.ebtables.ebtables, "-t", "nat", "-L"}); }};
+      [&] { eb = run_text({tools_.ebtables.ebtables, "-t", "filter", "-L"}); }};
+  // Listing the nat table with legacy ebtables makes the kernel load
+  // ebtable_nat (a hook every bridged frame then passes) on a host that
+  // never used it: read it only when the module is there.  ebtables-nft
+  // lists without creating anything.
+  if (tools_.ebtables.variant == Variant::nft || ::access("/sys/module/ebtable_nat", F_OK) == 0)
+    dumps.push_back([&] { nat = run_text({tools_.ebtables.ebtables, "-t", "nat", "-L"}); });
   if (with_arptables)
     dumps.push_back([&] { arp = run_text({tools_.arptables->arptables, "-n", "-L"}); });
   run_together(runner_, dumps);
@@ -63,7 +69,7 @@ Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
 
   // No nat table (legacy ebtables without the ebtable_nat module) holds
   // no rule of anybody's: not an error.
-  if (*nat) {
+  if (nat && *nat) {
     live.ebtables_nat_text = std::move(**nat);
     if (auto nat_dump = parse_ebtables_list(live.ebtables_nat_text, "ebtables -t nat -L"))
       if (const FwTable *table = nat_dump->table("nat"))

@@ -36,8 +36,9 @@ public:
   const NetfilterTools &tools() const { return tools_; }
 
   // iptables-save -t filter, ipset save, ebtables -t filter -L, ebtables -t
-  // nat -L (a failure of that one only leaves ebtables_nat empty), and with
-  // `with_arptables` arptables -n -L.
+  // nat -L (ebtables-nft, or legacy with ebtable_nat loaded; a failure of
+  // that one only leaves ebtables_nat empty), and with `with_arptables`
+  // arptables -n -L.
   Result<LiveFirewall> read(bool with_arptables);
 
   Result<void> load_iptables(const std::string &restore_text);  // iptables-restore --noflush

@@ -24,7 +24,13 @@ destroy leaves: a nat MAC check and a rule set of a VM that is gone.  Then:
     vmops-named set or duplicated jump is left; CloudStack's logs are byte for
     byte what vmops wrote (same signature and seqno, so the management server
     sees nothing), rule-logs answers the same string; sg-diff is clean, sg-show
-    reports no vmops layout; a second takeover changes nothing.
+    reports no vmops layout; a second takeover changes nothing;
+  * then CloudStack drives the host through XAPI exactly as the management
+    server does (xapi_calls.py: `xe host-call-plugin`, vifwall's wrapper
+    installed by xapi/install, the real sg-apply behind it) and the packets
+    follow: new rules for i-2-3-VM, a secondary IP added and removed, the
+    rule logs, a refused argument, a destroy, the cleanup count, the host
+    setup, and a function forwarded to CloudStack's own file.
 """
 
 import json
@@ -34,12 +40,14 @@ import subprocess
 import sys
 
 import rel
+from xapi_calls import Xapi
 
 A, A_IP, A_MAC, A_SEC, A_SPOOF = "i-2-3-VM", "10.147.41.238", "06:f8:c8:00:00:09", "10.147.41.241", "10.147.41.249"
 B, B_IP, B_MAC = "i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b"
 R = "r-4-VM"
 GONE = "i-12345-678901-VM"
 OUT_IP = "10.147.40.1"
+SIG2 = "0123456789abcdef0123456789abcdef"  # the MD5 of the new rule string, as CloudStack sends it
 A_RULES = ("I:tcp;22;22;0.0.0.0/0,NEXT I:tcp;80;80;10.147.40.0/23,192.168.0.0/16,NEXT "
            "I:icmp;8;0;10.147.40.0/23,NEXT E:udp;53;53;0.0.0.0/0,NEXT E:tcp;80;80;10.147.40.0/23,NEXT ")
 
@@ -145,6 +153,39 @@ def check_described(sg_apply, env):
               "sg-diff's hint is not the takeover:\n" + text)
 
 
+def cloudstack_drives(xapi, agents, sg_apply, env):
+    """The management server's calls after the takeover, through XAPI."""
+    rel.check(xapi.call("pingxenserver") == "success", "pingxenserver is not CloudStack's")
+    rules = "I:tcp;23;23;0.0.0.0/0,NEXT E:tcp;443;443;0.0.0.0/0,NEXT "
+    answer = xapi.call("network_rules", vmName=A, vmIP=A_IP, vmMAC=A_MAC, vmID="3", signature=SIG2,
+                       seqno="5", deflated="false", rules=rules, secIps=A_SEC + ";")
+    rel.check(answer == "true", "network_rules answered %r" % answer)
+    want = {"LAN->A:22": False, "LAN->A:23": True, "LAN->A:80": False, "LAN->A(secondary):22": False,
+            "A->LAN:80": False, "A->LAN:443": True, "A(secondary)->LAN:80": False,
+            "A(spoofed)->LAN:80": False, "LAN->B:22": False, "B->LAN:443": True}
+    now = probe(agents)
+    rel.check(now == want, "after network_rules through XAPI: %s, want %s" % (now, want))
+    rel.check(xapi.call("get_rule_logs_for_vms", host_uuid=xapi.host) ==
+              "%s,3,%s,7,%s,5;%s,5,%s,8,_initial_,-1" % (A, A_IP, SIG2, B, B_IP), "get_rule_logs_for_vms")
+    for action, expected in (("-A", [True, True]), ("-D", [False, False])):
+        rel.check(xapi.call("network_rules_vmSecondaryIp", vmName=A, vmMac=A_MAC, vmSecIp=A_SPOOF,
+                            action=action) == "true", "network_rules_vmSecondaryIp " + action)
+        passed = rel.probe_all(agents, [("A", OUT_IP, 443, A_SPOOF), ("OUT", A_SPOOF, 23, None)])
+        rel.check(passed == expected, "secondary IP %s after %s: %s" % (A_SPOOF, action, passed))
+    # A value CloudStack never sends is refused before anything runs.
+    tables = rel.iptables_dump()
+    err = xapi.call("default_network_rules", ok=False, vmName=A + ";reboot", vmIP=A_IP, vmMAC=A_MAC, vmID="3")
+    rel.check("VIFWALL_INVALID_ARGUMENT" in err and "vmName" in err, "a refused vmName: %s" % err)
+    rel.check(rel.iptables_dump() == tables, "a refused call changed iptables")
+    rel.check(xapi.call("destroy_network_rules_for_vm", vmName=B) == "true", "destroy_network_rules_for_vm")
+    rel.check(B not in rel.iptables_dump() and B not in rel.ebtables_dump(), "%s's rules are left" % B)
+    rel.check(xapi.call("cleanup_rules", instance="VM") == "0", "cleanup_rules: no VM stopped since")
+    rel.check(xapi.call("can_bridge_firewall", host_uuid=xapi.host, instance="VM") == "true",
+              "can_bridge_firewall")
+    rc, text, err = run([tool(sg_apply, "sg-diff"), A, R], env)
+    rel.check(rc == 0, "sg-diff after CloudStack's calls: exit %d: %s%s" % (rc, text, err))
+
+
 def exited(pid):
     """Whether the child is done (a zombie), without reaping it: sg.finish() does."""
     with open("/proc/%d/stat" % pid) as stat:
@@ -214,10 +255,16 @@ def main():
 
         after = probe(agents)
         rel.check(after == before, "after the takeover: %s (before: %s)" % (after, before))
+        check_converged(sg_apply, sg, state_dir, logs_before, env)
+        cloudstack_drives(Xapi(source_dir, tmp, env, sg_apply), agents, sg_apply, env)
     finally:
         for agent in agents.values():
             agent.close()
+    rel.write_report("takeover", {"probes": len(PROBES), "rounds_during_takeover": rounds})
 
+
+def check_converged(sg_apply, sg, state_dir, logs_before, env):
+    """After the takeover: no leftover, CloudStack's files as vmops wrote them, clean views."""
     nat = nat_dump()
     rel.check(" -j DROP" not in nat, "nat MAC checks are left:\n" + nat)
     sets = rel.ipset_dump()
@@ -249,7 +296,6 @@ def main():
     rel.check(rc == 0 and "taken over" not in err, "a second takeover: exit %d: %s" % (rc, err))
     rel.check(everything(state_dir) == tables,
               "a second takeover changed something:\n" + rel.first_difference(tables, everything(state_dir)))
-    rel.write_report("takeover", {"probes": len(PROBES), "rounds_during_takeover": rounds})
 
 
 if __name__ == "__main__":
