@@ -5,7 +5,9 @@
 # prints get_rule_logs_for_vms' string, field by field; a "reboot" (the sim
 # cannot reboot a VM in place, so i-2-3-VM live-migrates to h2 and back to h1
 # with another dom-id: its vif7.0 is gone and vif11.0 is there instead, as
-# after a reboot) leaves the VM unfiltered until `rule-logs` repairs it, after
+# after a reboot) leaves the VM unfiltered until `rule-logs`, called as
+# CloudStack's ping calls get_rule_logs_for_vms (through XAPI and the
+# vmops wrapper), repairs it, after
 # which packets follow the rules again; `cleanup --count` prints how many VMs
 # it removed; `reapply` restores a rule someone deleted (sg-diff, which
 # hinted at it, is clean afterwards); `setup --cleanup` removes dead VMs.
@@ -57,9 +59,29 @@ tcp_connects() {
   wait_until 5 sh -c "! kill -0 $(cat "$E2E_TMP/srv.pid") 2>/dev/null" || true
   [ $rc -eq 0 ] && grep -q "hello $port" "$got" 2>/dev/null
 }
-# rule_logs_are EXPECTED WHAT: rule-logs' stdout is EXPECTED and one newline, byte for byte.
+# CloudStack's ping reaches the host only through XAPI: get_rule_logs_for_vms
+# goes through vifwall's wrapper, installed by xapi/install in a plugin
+# directory of the test's own in front of a stand-in CloudStack vmops, and
+# called by the sim's xe as xapi calls a plugin (the XML-RPC call in argv[1],
+# the methodResponse read from stdout), with the real sg-apply behind it.
+H1_UUID=6a1f3c2e-8d4b-4e5a-9c7d-1b2e3f4a5b61 # pool-h1.host
+PLUGINS=$E2E_TMP/root/etc/xapi.d/plugins
+mkdir -p "$PLUGINS"
+printf '#!/usr/bin/env python3\nimport XenAPIPlugin\nXenAPIPlugin.dispatch({})\n' >"$PLUGINS/vmops"
+chmod 755 "$PLUGINS/vmops"
+"$SOURCE_DIR/xapi/install" install --root "$E2E_TMP/root" --no-firewall >/dev/null
+xapi() { # xapi FN [args:KEY=VALUE...]: host.call_plugin(h1, "vmops", FN, ARGS)
+  local fn=$1
+  shift
+  on h1 env VIFWALL_SIM_PLUGIN_DIR="$PLUGINS" VIFWALL_BIN_DIR="$BUILD_DIR/tools" \
+    VIFWALL_STATE_DIR="$E2E_TMP/state" VIFWALL_LOCK_FILE="$E2E_TMP/lock" VIFWALL_EBTABLES_LOCK="$E2E_TMP/eblock" \
+    xe host-call-plugin host-uuid="$H1_UUID" plugin=vmops fn="$fn" "$@"
+}
+# rule_logs_are EXPECTED WHAT: get_rule_logs_for_vms through XAPI answers
+# EXPECTED (xe prints it and one newline), byte for byte.
 rule_logs_are() {
-  sg rule-logs >"$E2E_TMP/logs" || fail "$2: sg-apply rule-logs failed"
+  xapi get_rule_logs_for_vms args:host_uuid="$H1_UUID" >"$E2E_TMP/logs" ||
+    fail "$2: get_rule_logs_for_vms through XAPI failed"
   printf '%s\n' "$1" >"$E2E_TMP/logs.expected"
   assert_same_file "$E2E_TMP/logs.expected" "$E2E_TMP/logs" "$2"
 }

@@ -179,6 +179,16 @@ def cloudstack_drives(xapi, agents, sg_apply, env):
     rel.check(rel.iptables_dump() == tables, "a refused call changed iptables")
     rel.check(xapi.call("destroy_network_rules_for_vm", vmName=B) == "true", "destroy_network_rules_for_vm")
     rel.check(B not in rel.iptables_dump() and B not in rel.ebtables_dump(), "%s's rules are left" % B)
+    # B started again (its defaults), the router's chain again; a VM that
+    # does not run here cannot be programmed: CloudStack gets "false".
+    rel.check(xapi.call("default_network_rules", vmName=B, vmIP=B_IP, vmMAC=B_MAC, vmID="5") == "true",
+              "default_network_rules")
+    passed = rel.probe_all(agents, [("OUT", B_IP, 22, None), ("B", OUT_IP, 443, None)])
+    rel.check(passed == [False, True], "B after default_network_rules through XAPI: %s" % passed)
+    rel.check(xapi.call("default_network_rules_systemvm", vmName=R) == "true", "default_network_rules_systemvm")
+    rel.check(xapi.call("network_rules", vmName="i-2-99-VM", vmIP="10.147.41.99", vmMAC="06:f8:c8:00:00:63",
+                        vmID="99", signature=SIG2, seqno="1", deflated="false", rules=rules) == "false",
+              "network_rules for a VM that does not run here")
     rel.check(xapi.call("cleanup_rules", instance="VM") == "0", "cleanup_rules: no VM stopped since")
     rel.check(xapi.call("can_bridge_firewall", host_uuid=xapi.host, instance="VM") == "true",
               "can_bridge_firewall")
