@@ -211,10 +211,7 @@ def spec_line(p, ends):
         words.append("in=eth0")
     if not d["vm"]:
         words.append("out=eth0")
-    if p["src_ip"] != s["ip"]:
-        words.append("src-ip=" + p["src_ip"])
-    if p["dst_ip"] != d["ip"]:
-        words.append("dst-ip=" + p["dst_ip"])
+    words += ["src-ip=" + p["src_ip"], "dst-ip=" + p["dst_ip"]]  # a system VM has no set of addresses
     if p["proto"] == "arp":
         words += ["proto=arp", "arp=" + ("request" if p["arp_op"] == 1 else "reply")]
     elif p["proto"] == "icmp":

@@ -18,7 +18,9 @@ namespace vifwall::test {
 
 // A rendered TablePlan as the kernel holds it: the built-in chains with
 // `policy`, shared chains with their planned rules (jumps_first, then
-// jumps_last), owned chains with their content.
+// jumps_last), owned chains with their content.  User chains get
+// `user_policy`: ebtables-nft holds RETURN whatever the plan says (sg-apply
+// plans RETURN on nft hosts, sg-apply.8), as the captured fixtures show.
 inline FwTable table_of_plan(const TablePlan &plan, const std::string &user_policy) {
   FwTable t;
   t.name = "filter";
@@ -42,7 +44,7 @@ inline FwTable table_of_plan(const TablePlan &plan, const std::string &user_poli
   }
   for (const auto &c : plan.owned_chains) {
     if (!t.chain(c.name))
-      t.chains.push_back(FwChain{c.name, c.policy.empty() ? user_policy : c.policy, std::nullopt, std::nullopt, 0});
+      t.chains.push_back(FwChain{c.name, user_policy, std::nullopt, std::nullopt, 0});
     add_rules(c.name, c.rules);
   }
   return t;
