@@ -88,7 +88,7 @@ public:
 
   void answer(const CheckAnswer &a, bool trace) {
     if (a.error) {
-      p.open_object("", Layout::of_form("{verdict}  {id}{error}\n"));
+      p.open_object("", Layout::of_form("{verdict}  {error}\n"));
       p.field("verdict", "error", "ERROR");
       p.field("line", static_cast<std::uint64_t>(a.error->line), "");
       p.field("error", a.error->str(), a.error->str());
@@ -96,12 +96,12 @@ public:
       return;
     }
     const CheckResult &r = *a.result;
-    p.open_object("", Layout::of_form(trace ? "{verdict}  {id}{packet}  {from_vm} -> {to_vm}{state}\n"
+    p.open_object("", Layout::of_form(trace ? "{verdict} {id}{packet}  {from_vm} -> {to_vm}{state}\n"
                                               "{trace}{notes}  {reason}\n"
-                                            : "{verdict}  {id}{packet}  {reason}\n"));
+                                            : "{verdict} {id}{packet}  {reason}\n"));
     p.field("verdict", to_string(r.verdict), pad(upper_verdict(r.verdict), 7));
-    if (!a.spec->id.empty())
-      p.field("id", a.spec->id, a.spec->id + "  ");
+    p.field("id", a.spec->id.empty() ? JsonValue(nullptr) : JsonValue(a.spec->id),
+            a.spec->id.empty() ? "" : a.spec->id + "  ");
     packet(*a.resolved);
     p.field("state", r.state, r.state.empty() ? "" : "  [conntrack: " + r.state + "]");
     p.field("reason", r.reason, r.reason);
