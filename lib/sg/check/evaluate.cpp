@@ -189,9 +189,13 @@ Outcome Walk::run() {
   std::vector<Frame> stack;
   std::string cur = "FORWARD";
   std::size_t i = 0;
+  const std::vector<const FwRule *> *rules_ptr = nullptr; // cur's rules, looked up when cur changes
   for (std::size_t budget = 1000000; budget > 0; --budget) {
-    const auto &rules = rules_of(cur);
+    if (!rules_ptr)
+      rules_ptr = &rules_of(cur);
+    const auto &rules = *rules_ptr;
     if (i >= rules.size()) {
+      rules_ptr = nullptr;
       if (auto end = chain_end(cur, stack, cur, i, false))
         return *end;
       continue;
@@ -221,6 +225,7 @@ Outcome Walk::run() {
       if (truth == Truth::unknown)
         return unknown(s, why);
       const std::string from = cur;
+      rules_ptr = nullptr;
       if (auto end = chain_end(from, stack, cur, i, true))
         return *end;
       continue;
@@ -242,6 +247,7 @@ Outcome Walk::run() {
         return unknown(s, "goto from a built-in chain");
       cur = target;
       i = 0;
+      rules_ptr = nullptr;
       continue;
     }
     }

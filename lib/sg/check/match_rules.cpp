@@ -286,14 +286,17 @@ Truth set_matches(const Option &o, const MatchContext &c, std::string &why) {
   return Truth::no;
 }
 
-std::string one(const Option &o) { return o.values.empty() ? std::string() : o.values.front(); }
+const std::string &one(const Option &o) {
+  static const std::string none;
+  return o.values.empty() ? none : o.values.front();
+}
 
 // ---- iptables ------------------------------------------------------------------------------
 
 Truth iptables_option(const Option &o, const MatchContext &c, std::string &why) {
   const Packet &p = c.packet;
   const std::string &n = o.name;
-  const std::string v = one(o);
+  const std::string &v = one(o);
   if (n == "-s" || n == "-d")
     return address_in(v, n == "-s" ? p.src_ip : p.dst_ip);
   if (n == "-p") {
@@ -365,7 +368,7 @@ const char *ether_name(EtherType e) {
 Truth ebtables_option(const Option &o, const MatchContext &c, std::string &why) {
   const Packet &p = c.packet;
   const std::string &n = o.name;
-  const std::string v = one(o);
+  const std::string &v = one(o);
   const bool ip4 = p.ether == EtherType::ipv4, arp = p.ether == EtherType::arp;
   if (n == "-p") {
     if (v == "Length")
@@ -436,7 +439,7 @@ Truth ebtables_option(const Option &o, const MatchContext &c, std::string &why) 
 Truth arptables_option(const Option &o, const MatchContext &c, std::string &why) {
   const Packet &p = c.packet;
   const std::string &n = o.name;
-  const std::string v = one(o);
+  const std::string &v = one(o);
   if (n == "-i" || n == "-o")
     return truth(iface_matches(v, n == "-i" ? p.in_port : p.out_port));
   if (n == "-s" || n == "-d")
