@@ -77,4 +77,8 @@ std::string ip_file_path(const std::string &state_dir, const std::string &vm);
 // Every <vm>.state in the directory, by VM name; unreadable files are errors.
 Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir);
 
+// The names of the VMs recorded there (none when the directory cannot be
+// read): sg-show and sg-check turn hashed chain names back into them.
+std::vector<std::string> recorded_vm_names(const std::string &state_dir);
+
 } // namespace vifwall

@@ -27,20 +27,6 @@ struct Options {
   bool json = false, pretty = false, quiet = false, list_vms = false, list_keys = false;
 };
 
-IptablesChoice iptables_choice(const std::string &name) {
-  return name == "legacy" ? IptablesChoice::legacy
-         : name == "nft"  ? IptablesChoice::nft
-                          : IptablesChoice::automatic;
-}
-
-std::vector<std::string> recorded_vms(const std::string &state_dir) {
-  std::vector<std::string> names;
-  if (auto states = read_all_vm_states(state_dir))
-    for (const auto &state : *states)
-      names.push_back(state.vm_name);
-  return names;
-}
-
 // "tcp/22" -> proto=tcp dport=22; "icmp/0" -> proto=icmp icmp=0.
 std::vector<std::string> service_words(const std::string &service) {
   if (service.empty())
@@ -81,14 +67,14 @@ int one_packet(const Options &o, const CheckTables &tables, const FirewallView &
 int sg_check(const Options &o) {
   auto runner = make_process_runner();
   CaptureOptions capture;
-  capture.iptables = iptables_choice(o.iptables);
+  capture.iptables = iptables_choice_of(o.iptables);
   capture.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000));
   auto snapshot = read_firewall(o.from_dir, *runner, capture);
   if (!snapshot) {
     cli::print_error(kProg, snapshot.error());
     return cli::kUsage;
   }
-  const FirewallView view = build_view(*snapshot, recorded_vms(o.state_dir));
+  const FirewallView view = build_view(*snapshot, recorded_vm_names(o.state_dir));
   if (o.list_vms) {
     std::string out;
     for (const auto &vm : view.vms)
