@@ -160,11 +160,16 @@ std::optional<Outcome> Walk::chain_end(const std::string chain, std::vector<Fram
   const FwChain *c = t_.table->chain(chain);
   const std::string policy = c ? c->policy : "";
   const bool builtin = stack.empty();
-  if (!builtin && t_.family == Family::ebtables && !returned && policy != "RETURN" && !policy.empty()) {
+  const auto backend = impl_.snapshot.ebtables_backend;
+  const bool nft_return = policy == "ACCEPT" && backend == Variant::nft; // ebtables-nft ignores it
+  if (!builtin && t_.family == Family::ebtables && !returned && policy != "RETURN" && !policy.empty() &&
+      !nft_return) {
     TraceStep &s = step(chain, 0, nullptr, "policy " + policy);
+    if (policy == "ACCEPT" && backend == Variant::legacy)
+      return decide(s, Outcome::accept);
     if (policy == "ACCEPT")
       return unknown(s, "user chain " + chain + " has policy ACCEPT, which ebtables-nft ignores "
-                        "(RETURN) and legacy ebtables honours");
+                        "(RETURN) and legacy ebtables honours: the dump does not say which printed it");
     if (policy == "DROP")
       return decide(s, Outcome::drop);
     return unknown(s, "policy " + policy + " is not modelled");
@@ -181,7 +186,10 @@ std::optional<Outcome> Walk::chain_end(const std::string chain, std::vector<Fram
   i = stack.back().next;
   stack.pop_back();
   if (!returned)
-    step(chain, 0, nullptr, (policy == "RETURN" ? "policy RETURN, back to " : "end of chain, back to ") + cur);
+    step(chain, 0, nullptr,
+         (policy == "RETURN" ? "policy RETURN, back to "
+          : nft_return       ? "policy ACCEPT (RETURN on ebtables-nft), back to "
+                             : "end of chain, back to ") + cur);
   return std::nullopt;
 }
 

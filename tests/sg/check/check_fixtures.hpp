@@ -19,9 +19,10 @@ namespace vifwall::test {
 // A rendered TablePlan as the kernel holds it: the built-in chains with
 // `policy`, shared chains with their planned rules (jumps_first, then
 // jumps_last), owned chains with their content.  User chains get
-// `user_policy`: ebtables-nft holds RETURN whatever the plan says (sg-apply
-// plans RETURN on nft hosts, sg-apply.8), as the captured fixtures show.
-inline FwTable table_of_plan(const TablePlan &plan, const std::string &user_policy) {
+// `user_policy`, or with `plan_policies` the plan's own (an ebtables chain
+// CloudStack creates has ACCEPT, which legacy ebtables holds and
+// ebtables-nft turns into RETURN, as the captured fixtures show).
+inline FwTable table_of_plan(const TablePlan &plan, const std::string &user_policy, bool plan_policies = false) {
   FwTable t;
   t.name = "filter";
   for (const char *builtin : {"INPUT", "FORWARD", "OUTPUT"})
@@ -44,7 +45,8 @@ inline FwTable table_of_plan(const TablePlan &plan, const std::string &user_poli
   }
   for (const auto &c : plan.owned_chains) {
     if (!t.chain(c.name))
-      t.chains.push_back(FwChain{c.name, user_policy, std::nullopt, std::nullopt, 0});
+      t.chains.push_back(FwChain{c.name, plan_policies && !c.policy.empty() ? c.policy : user_policy,
+                                 std::nullopt, std::nullopt, 0});
     add_rules(c.name, c.rules);
   }
   return t;
@@ -58,8 +60,10 @@ struct RenderedHost {
   std::unique_ptr<CheckTables> tables;
 };
 
+// `ebtables`: which ebtables holds the tables (nullopt: a dump that does not say).
 inline std::unique_ptr<RenderedHost> rendered_host(const std::string &a_rules, const std::string &b_rules,
-                                                   ArpFilter arp = ArpFilter::arptables) {
+                                                   ArpFilter arp = ArpFilter::arptables,
+                                                   std::optional<Variant> ebtables = Variant::nft) {
   VmPlan plan = render_host_setup({"eth0"}, arp).value();
   auto vm = [&](const std::string &name, const std::string &ip, const std::string &mac, const std::string &vif,
                 const std::string &rules) {
@@ -72,7 +76,8 @@ inline std::unique_ptr<RenderedHost> rendered_host(const std::string &a_rules, c
   vm("i-2-5-VM", "10.147.41.240", "06:f8:c8:00:00:0b", "vif8.0", b_rules);
   auto host = std::make_unique<RenderedHost>();
   host->snapshot.iptables = table_of_plan(plan.iptables, "-");
-  host->snapshot.ebtables = table_of_plan(plan.ebtables, "RETURN");
+  host->snapshot.ebtables = table_of_plan(plan.ebtables, "RETURN", ebtables != Variant::nft);
+  host->snapshot.ebtables_backend = ebtables;
   host->snapshot.arptables = table_of_plan(plan.arptables, "-");
   IpsetDump sets;
   for (const auto &s : plan.sets) {

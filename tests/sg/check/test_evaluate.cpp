@@ -112,6 +112,25 @@ TEST_CASE("sg-check: anti-spoofing as rendered", "[sg_check][evaluate]") {
   }
 }
 
+TEST_CASE("sg-check: an ebtables user chain's ACCEPT policy, by backend", "[sg_check][evaluate]") {
+  SECTION("legacy ebtables honours it: the frame leaves ebtables there, iptables decides") {
+    auto host = rendered_host(kA, "", ArpFilter::arptables, Variant::legacy);
+    auto r = check(*host, kBtoA + "proto=tcp dport=22");
+    CHECK(r.verdict == Verdict::pass);
+    CHECK(decider(r).table == "iptables");
+    bool accepted_by_policy = false;
+    for (const auto &s : r.trace)
+      accepted_by_policy |= s.table == "ebtables" && s.chain == "i-2-5-VM" && s.action == "policy ACCEPT";
+    CHECK(accepted_by_policy);
+  }
+  SECTION("a dump that does not say which ebtables printed it: unknown") {
+    auto host = rendered_host(kA, "", ArpFilter::arptables, std::nullopt);
+    auto r = check(*host, kBtoA + "proto=tcp dport=22");
+    CHECK(r.verdict == Verdict::unknown);
+    CHECK(decider(r).unknown.find("user chain i-2-5-VM has policy ACCEPT") == 0);
+  }
+}
+
 namespace {
 
 // A hand-made firewall: FORWARD with whatever an admin typed.
@@ -233,4 +252,26 @@ TEST_CASE("sg-check: ebtables user chains, MACs and their names", "[sg_check][ev
   auto unknown = hand_check(s, kOut + "proto=tcp dport=22");
   CHECK(unknown.verdict == Verdict::unknown);
   CHECK(decider(unknown).unknown == "-s 06:f8:c8:00:00:09: the source MAC is not known (give src-mac=)");
+}
+
+TEST_CASE("sg-check: CloudStack's older layout on legacy ebtables (the seed host)", "[sg_check][evaluate]") {
+  FirewallSnapshot s;
+  {
+    auto texts = read_firewall_snapshot(std::string(VIFWALL_TEST_DATA) + "/sgshow/cloudstack-old");
+    REQUIRE(texts);
+    auto parsed = parse_firewall_texts(*texts);
+    REQUIRE(parsed);
+    s = *parsed;
+  }
+  REQUIRE(s.ebtables_backend == Variant::legacy);
+  const FirewallView view = build_view(s);
+  const CheckTables tables(s, view);
+  auto r = tables.evaluate(packet_of(view, "from=10.147.40.1 to=i-2-3-VM proto=tcp dport=23"));
+  CHECK(r.verdict == Verdict::drop);
+  CHECK(decider(r).chain == "i-2-3-VM");
+  CHECK(decider(r).action == "DROP");
+  bool through_old_def = false;
+  for (const auto &step : r.trace)
+    through_old_def |= step.chain == "i-2-3-def";
+  CHECK(through_old_def);
 }
