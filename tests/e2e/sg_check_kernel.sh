@@ -7,7 +7,8 @@
 # each delivered or not by the kernel, each judged by one `sg-check --batch`
 # on the live tables: every verdict must be the kernel's.  Then again after
 # an admin's own rules in a VM chain, BRIDGE-FIREWALL, FORWARD and ebtables;
-# last, a rule sg-check cannot evaluate makes its verdict unknown (exit 2).
+# a rule sg-check cannot evaluate makes its verdict unknown (exit 2); the
+# summary of a VM; and a third round with ARP checked in ebtables.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 e2e_init --root --sim "$@"
@@ -83,4 +84,26 @@ assert_eq 0 "$status" "icmp from the LAN does not meet the tcp/80 limit rule and
 status=0
 check --src "$OUT_IP" --dst "$A" tcp/22 >/dev/null || status=$?
 assert_eq 1 "$status" "tcp/22 from the LAN is dropped"
+
+# ---- who may reach i-2-9-VM: the summary, from the same evaluation --------------
+summary=$(check --vm "$C" --json)
+python3 - "$summary" <<'PY' || fail "sg-check --vm $C: wrong summary: $summary"
+import json, sys
+probes = {(p["from"], p["service"]): p["verdict"] for p in json.loads(sys.argv[1])["probes"]}
+assert probes[("i-2-3-VM", "tcp/22")] == "pass", "all from i-2-3-VM"      # I:all from A's address
+assert probes[("203.0.113.7 (outside)", "udp/7000")] == "pass", "udp 7000 from anywhere"
+assert probes[("203.0.113.7 (outside)", "tcp/22")] == "drop", "nothing else from the LAN"
+PY
+
+# ---- the same host with ARP checked by ebtables (--arp-filter ebtables) ----------
+for vm in "$A" "$B" "$C"; do sg destroy --vm "$vm"; done
+sg --arp-filter ebtables setup
+sg --arp-filter ebtables default --vm "$A" --vm-id 3 --ip "$A_IP" --mac "$A_MAC"
+sg --arp-filter ebtables default --vm "$B" --vm-id 5 --ip "$B_IP" --mac "$B_MAC" --sec-ips '10.147.41.241;'
+sg --arp-filter ebtables default --vm "$C" --vm-id 9 --ip "$C_IP" --mac "$C_MAC"
+sg rules --vm "$A" --vm-id 3 --ip "$A_IP" --mac "$A_MAC" --sig a2 --seq 2 \
+  --rules "I:tcp;22;22;$B_IP/32,NEXT I:icmp;-1;-1;0.0.0.0/0,NEXT E:tcp;80;80;0.0.0.0/0,NEXT "
+sg rules --vm "$B" --vm-id 5 --ip "$B_IP" --mac "$B_MAC" --sig b2 --seq 2 --rules "I:udp;53;54;0.0.0.0/0,NEXT "
+sg rules --vm "$C" --vm-id 9 --ip "$C_IP" --mac "$C_MAC" --sig c2 --seq 2 --rules "I:tcp;1;65535;10.147.40.0/23,NEXT "
+agree ebtables-arp 200000 || fail "sg-check disagrees with the kernel with ARP checked by ebtables"
 echo "PASS: $TEST_NAME"

@@ -42,9 +42,11 @@ std::optional<std::string> host_of(const std::string &cidr) {
   return dotted(host ? *net : *net + 1);
 }
 
+// Whether a rule of `protocol` names the port ("all" rules do not count: a
+// port they cover from some peers is still worth probing from the others).
 bool covered(const std::vector<SgRule> &rules, const std::string &protocol, int port) {
   for (const auto &r : rules)
-    if (r.protocol == "all" || (r.protocol == protocol && port >= r.start && port <= r.end))
+    if (r.protocol == protocol && port >= r.start && port <= r.end)
       return true;
   return false;
 }
