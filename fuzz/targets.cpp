@@ -48,6 +48,11 @@
 #define VIFWALL_FUZZ_HAVE_VALIDATE 1
 #include "validate.hpp"
 #endif
+#if __has_include("sg_check.hpp")
+#include "firewall_snapshot.hpp"
+#include "sg_check.hpp"
+#define VIFWALL_FUZZ_HAVE_SG_CHECK 1
+#endif
 #if __has_include("sg_names.hpp")
 #define VIFWALL_FUZZ_HAVE_SG_NAMES 1
 #include "sg_names.hpp"
@@ -650,6 +655,86 @@ int fuzz_sg_names(const std::uint8_t *data, std::size_t size) {
 #else
 #define IF_BASE64(function) nullptr
 #endif
+#ifdef VIFWALL_FUZZ_HAVE_SG_CHECK
+// ---- sg-check ---------------------------------------------------------------------------
+
+// A small host: one VM with anti-spoofing and one ingress rule, the uplink.
+const char *const kCheckIptables =
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+    ":BRIDGE-FIREWALL - [0:0]\n:i-2-3-VM - [0:0]\n:i-2-3-VM-def - [0:0]\n:i-2-3-VM-eg - [0:0]\n"
+    "-A FORWARD -m physdev --physdev-is-bridged -j BRIDGE-FIREWALL\n"
+    "-A FORWARD -m physdev --physdev-out eth0+ --physdev-is-bridged -j ACCEPT\n-A FORWARD -j DROP\n"
+    "-A BRIDGE-FIREWALL -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+    "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM-def\n"
+    "-A i-2-3-VM-def -m physdev --physdev-in vif7.0 --physdev-is-bridged -m set ! --match-set i-2-3-VM src -j DROP\n"
+    "-A i-2-3-VM-def -m physdev --physdev-in vif7.0 --physdev-is-bridged -j i-2-3-VM-eg\n"
+    "-A i-2-3-VM-def -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM\n"
+    "-A i-2-3-VM -p tcp -m tcp --dport 22 -m state --state NEW -j ACCEPT\n-A i-2-3-VM -j DROP\n"
+    "-A i-2-3-VM-eg -j RETURN\nCOMMIT\n";
+const char *const kCheckEbtables = "*filter\n:INPUT ACCEPT\n:FORWARD ACCEPT\n:OUTPUT ACCEPT\n:i-2-3-VM RETURN\n"
+                                   "-A FORWARD -i vif7.0 -j i-2-3-VM\n-A i-2-3-VM -s ! 6:f8:c8:0:0:9 -j DROP\n";
+const char *const kCheckIpset = "create i-2-3-VM hash:net family inet\nadd i-2-3-VM 10.147.41.238\n";
+
+FirewallSnapshot check_snapshot(const std::string &iptables, const std::string &ebtables) {
+  FirewallTexts texts;
+  texts.iptables = InputText{iptables, kSource, "iptables-save"};
+  texts.ebtables = InputText{ebtables, kSource, "ebtables-save"};
+  texts.ipsets = InputText{kCheckIpset, kSource, "ipset-save"};
+  auto snapshot = parse_firewall_texts(texts);
+  return snapshot ? *snapshot : FirewallSnapshot{};
+}
+
+void check_verdict(const CheckResult &r) {
+  std::size_t decisive = 0;
+  for (const auto &step : r.trace)
+    decisive += step.decisive;
+  CHECK(decisive <= 1, r.reason);
+  CHECK(!r.reason.empty(), "no reason");
+  CHECK(r.verdict != Verdict::unknown || decisive == 1, r.reason);
+}
+
+// The bytes as a batch of packet specs against the small host: one answer
+// per packet line, errors inside the text.
+int fuzz_sg_check_batch(const std::uint8_t *data, std::size_t size) {
+  const auto text = as_text(data, size);
+  static const FirewallSnapshot snapshot = check_snapshot(kCheckIptables, kCheckEbtables);
+  static const FirewallView view = build_view(snapshot);
+  static const CheckTables tables(snapshot, view);
+  const BatchOutput out = check_batch(text, kSource, tables, view, false, false);
+  std::size_t packets = 0;
+  const std::string clean = clean_text(text);
+  for (const auto &line : split_lines(clean)) {
+    const auto words = trim(line.text);
+    packets += !words.empty() && words.front() != '#';
+  }
+  CHECK(out.passed + out.dropped + out.unknown + out.errors == packets, out.text);
+  return 0;
+}
+
+// The bytes as iptables-save rules (and the same as ebtables rules): a
+// fixed set of packets walks them without crashing, each with one verdict.
+int fuzz_sg_check_rules(const std::uint8_t *data, std::size_t size) {
+  const std::string text(as_text(data, size));
+  const FirewallSnapshot snapshot = check_snapshot(text, text);
+  const FirewallView view = build_view(snapshot);
+  const CheckTables tables(snapshot, view);
+  for (const char *spec : {"from=10.1.1.1 to=10.147.41.238 in=eth0 out=vif7.0 proto=tcp dport=22",
+                           "from=10.147.41.238 to=10.1.1.1 in=vif7.0 out=eth0 proto=udp dport=53",
+                           "from=10.147.41.238 to=10.1.1.1 in=vif7.0 out=eth0 proto=icmp icmp=0",
+                           "from=10.147.41.238 to=10.1.1.1 in=vif7.0 out=eth0 proto=arp arp=reply"}) {
+    auto parsed = parse_packet_line(spec, kSource, 1);
+    CHECK(parsed, parsed.error().str());
+    auto resolved = resolve_packet(*parsed, view, kSource, 1);
+    if (resolved)
+      check_verdict(tables.evaluate(resolved->packet));
+  }
+  return 0;
+}
+#define IF_SG_CHECK(function) function
+#else
+#define IF_SG_CHECK(function) nullptr
+#endif
+
 #ifdef VIFWALL_FUZZ_HAVE_SG_NAMES_TARGET
 #define IF_SG_NAMES(function) function
 #else
@@ -696,6 +781,8 @@ const std::vector<Target> &targets() {
       {"sg_deflated_zlib", IF_BASE64(fuzz_sg_deflated_zlib), 4096, ""},
       {"sg_secondary_ips", IF_SG_RULES(fuzz_sg_secondary_ips), 1024, ""},
       {"sg_names", IF_SG_NAMES(fuzz_sg_names), 256, ""},
+      {"sg_check_batch", IF_SG_CHECK(fuzz_sg_check_batch), 4096, ""},
+      {"sg_check_rules", IF_SG_CHECK(fuzz_sg_check_rules), 8192, IPT_SEEDS},
   };
   return table;
 }

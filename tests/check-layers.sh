@@ -15,6 +15,7 @@ declare -A below=(
   [sg/apply]="sg/apply sg/view sg host firewall base"
   [sg/view]="sg/view sg host firewall base"
   [sg/compare]="sg/compare sg/view sg host firewall base"
+  [sg/check]="sg/check sg/view sg host firewall base"
 )
 status=0
 for layer in "${!below[@]}"; do

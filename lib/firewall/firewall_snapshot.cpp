@@ -69,6 +69,16 @@ Result<FwDump> arptables_dump(const std::string &raw, const std::string &source)
   return parse_arptables_save(text, source);
 }
 
+// From the save's banner: "ebtables-nft-save v1.8.9 (nf_tables)", legacy's
+// "ebtables-save v1.0" (Debian adds " (legacy)").  A listing has none.
+std::optional<Variant> ebtables_backend_of(const FwDump &dump) {
+  if (is_nf_tables(dump))
+    return Variant::nft;
+  if (dump.generator.find("(legacy)") != std::string::npos || starts_with(dump.generator, "ebtables-save v1."))
+    return Variant::legacy;
+  return std::nullopt;
+}
+
 Result<FwTable> filter_table(const Result<FwDump> &dump) {
   if (!dump)
     return tl::unexpected(dump.error());
@@ -117,9 +127,11 @@ Result<FirewallSnapshot> parse_firewall_texts(const FirewallTexts &texts) {
     if (!dump)
       return tl::unexpected(dump.error());
     table.into = filter_table_of(*dump);
-    if (&table.into == &snapshot.ebtables)
+    if (&table.into == &snapshot.ebtables) {
+      snapshot.ebtables_backend = ebtables_backend_of(*dump);
       if (const FwTable *nat = dump->table("nat"))
         snapshot.ebtables_nat = *nat;
+    }
     // "# Warning: iptables-legacy tables present": rules in the other
     // backend are invisible to this dump, which the user must know.
     add_dump_warnings(snapshot.warnings, table.input->file_name, dump->warnings);

@@ -58,6 +58,11 @@ struct FirewallSnapshot {
   // prints every table): where CloudStack's vmops puts its MAC checks.
   std::optional<FwTable> ebtables_nat;
   std::optional<IpsetDump> ipsets;
+  // Which ebtables printed the ebtables dump, from its banner ("(nf_tables)"
+  // or legacy ebtables-save's "v1.0"); nullopt for a listing, which says
+  // neither.  It matters: ebtables-nft ignores a user chain's ACCEPT policy
+  // (the chain RETURNs), legacy ebtables honours it.
+  std::optional<Variant> ebtables_backend;
   // Capture warnings, and the tools' own (`# Warning: iptables-legacy tables
   // present`: rules may be hiding in the other backend), each naming its file.
   std::vector<std::string> warnings;

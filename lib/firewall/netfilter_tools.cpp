@@ -117,4 +117,10 @@ Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesCho
   return tools;
 }
 
+IptablesChoice iptables_choice_of(std::string_view name) {
+  return name == "legacy" ? IptablesChoice::legacy
+         : name == "nft"  ? IptablesChoice::nft
+                          : IptablesChoice::automatic;
+}
+
 } // namespace vifwall

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "error.hpp"
@@ -44,6 +45,10 @@ struct NetfilterTools {
 
 // Which iptables to use: the one `iptables` points to (auto), or a variant.
 enum class IptablesChoice { automatic, legacy, nft };
+
+// The choice a tool's --iptables names: "legacy", "nft", anything else
+// (the tools accept only "auto" besides) automatic.
+IptablesChoice iptables_choice_of(std::string_view name);
 
 // Probes with read-only commands (`-V`, `-L`).  Fails, naming every missing
 // or broken tool, when iptables, ebtables or ipset is unusable; arptables is

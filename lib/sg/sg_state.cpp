@@ -213,4 +213,12 @@ Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir) {
   return states;
 }
 
+std::vector<std::string> recorded_vm_names(const std::string &state_dir) {
+  std::vector<std::string> names;
+  if (auto states = read_all_vm_states(state_dir))
+    for (const auto &state : *states)
+      names.push_back(state.vm_name);
+  return names;
+}
+
 } // namespace vifwall

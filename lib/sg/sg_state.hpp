@@ -80,4 +80,8 @@ std::vector<std::string> vms_with_rule_logs(const std::string &state_dir);
 // Every <vm>.state in the directory, by VM name; unreadable files are errors.
 Result<std::vector<VmState>> read_all_vm_states(const std::string &state_dir);
 
+// The names of the VMs recorded there (none when the directory cannot be
+// read): sg-show and sg-check turn hashed chain names back into them.
+std::vector<std::string> recorded_vm_names(const std::string &state_dir);
+
 } // namespace vifwall

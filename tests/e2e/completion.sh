@@ -100,4 +100,17 @@ out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" takeover --vm i-)
 [ "$out" = "i-2-5-VM" ] || fail "sg-apply takeover --vm completion gave: $out"
 out=$(sg_complete sg-apply --arp-filter e)
 [ "$out" = "ebtables" ] || fail "--arp-filter completion gave: $out"
+# sg-check: options, the SERVICE word, VM names from a snapshot after --src/--dst/--vm.
+check_complete() { complete_with "$SOURCE_DIR/completions/sg-check" _sg_check "$@"; }
+out=$(check_complete sg-check --dp)
+[ "$out" = "--dport" ] || fail "sg-check option completion gave: $out"
+out=$(check_complete sg-check ud)
+[ "$out" = "udp/" ] || fail "sg-check service completion gave: $out"
+out=$(check_complete sg-check --state e)
+[ "$out" = "established" ] || fail "sg-check --state completion gave: $out"
+snap=$SOURCE_DIR/tests/data/sgshow/xen6-arptables
+out=$(check_complete sg-check --from "$snap" --src i-2-)
+[ "$out" = "$(printf 'i-2-3-VM\ni-2-5-VM')" ] || fail "sg-check --src completion from a snapshot gave: $out"
+out=$(check_complete sg-check --from "$snap" --vm r-)
+[ "$out" = "r-4-VM" ] || fail "sg-check --vm completion from a snapshot gave: $out"
 echo "completion: all checks passed"

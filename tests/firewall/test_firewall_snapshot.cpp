@@ -370,3 +370,16 @@ TEST_CASE("every shared sample of a format we read parses; the others fail on th
   REQUIRE_FALSE(xml);
   CHECK(xml.error().line == 1);
 }
+
+TEST_CASE("which ebtables printed the dump, from its banner", "[firewall_snapshot]") {
+  auto backend_of = [](const std::string &fixture) {
+    FirewallTexts texts;
+    texts.ebtables = InputText{read_data(fixture), "eb", "ebtables-save"};
+    auto snapshot = parse_firewall_texts(texts);
+    REQUIRE(snapshot);
+    return snapshot->ebtables_backend;
+  };
+  CHECK(backend_of("netfilter/seed-ebtables-save.txt") == Variant::legacy); // "ebtables-save v1.0"
+  CHECK(backend_of("samples/ebtables-nft-save.txt") == Variant::nft);
+  CHECK(backend_of("samples/ebtables-nft-L-Lc.txt") == std::nullopt); // a listing says neither
+}

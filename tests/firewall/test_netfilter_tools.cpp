@@ -37,3 +37,9 @@ TEST_CASE("detect_netfilter_tools lists every tool that does not work", "[nftool
   CHECK(message.find("no working ebtables") != std::string::npos);
   CHECK(message.find("ipset") != std::string::npos);
 }
+
+TEST_CASE("iptables_choice_of: the tools' --iptables values", "[netfilter_tools]") {
+  CHECK(iptables_choice_of("legacy") == IptablesChoice::legacy);
+  CHECK(iptables_choice_of("nft") == IptablesChoice::nft);
+  CHECK(iptables_choice_of("auto") == IptablesChoice::automatic);
+}

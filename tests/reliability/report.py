@@ -309,8 +309,28 @@ def main():
     for note in NOTES:
         w("- " + note)
     w("")
+    out.extend(kept_sections(output))
     with open(output, "w") as handle:
         handle.write("\n".join(out))
+
+
+KEPT_BEGIN = "<!-- kept by report.py: begin -->"
+KEPT_END = "<!-- kept by report.py: end -->"
+
+
+def kept_sections(output):
+    """The block between KEPT_BEGIN and KEPT_END of the file being replaced
+    (results of other tests, such as sg-check's agreement with the kernel),
+    markers included, so regenerating this report does not drop them."""
+    try:
+        with open(output) as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return []
+    start, end = text.find(KEPT_BEGIN), text.find(KEPT_END)
+    if start < 0 or end < start:
+        return []
+    return text[start:end + len(KEPT_END)].split("\n") + [""]
 
 
 if __name__ == "__main__":

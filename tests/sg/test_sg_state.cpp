@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <fstream>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "sg_state.hpp"
 
 using namespace vifwall;
@@ -74,4 +79,17 @@ TEST_CASE("VmState round-trips through its file format", "[sgstate]") {
   auto bad_generation = parse_vm_state("vifwall-state 1\nvm x\ngeneration c\n", "x.state");
   REQUIRE_FALSE(bad_generation);
   CHECK(bad_generation.error().line == 3);
+}
+
+TEST_CASE("recorded_vm_names: the VMs of a state directory, none when it cannot be read", "[sgstate]") {
+  char pattern[] = "/tmp/vifwall-state-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::string dir = pattern;
+  {
+    std::ofstream(dir + "/i-2-3-VM.state") << "vifwall-state 1\nvm i-2-3-VM\n";
+  }
+  CHECK(recorded_vm_names(dir) == std::vector<std::string>{"i-2-3-VM"});
+  CHECK(recorded_vm_names(dir + "/missing").empty());
+  std::remove((dir + "/i-2-3-VM.state").c_str());
+  ::rmdir(pattern);
 }

@@ -328,9 +328,7 @@ int main(int argc, char **argv) {
 
   return cli::run(app, argc, argv, [&]() -> int {
     g.options.arp_filter = g.arp_filter == "ebtables" ? ArpFilter::ebtables : ArpFilter::arptables;
-    g.options.iptables = g.iptables == "legacy" ? IptablesChoice::legacy
-                         : g.iptables == "nft"  ? IptablesChoice::nft
-                                                : IptablesChoice::automatic;
+    g.options.iptables = iptables_choice_of(g.iptables);
     g.options.lock_timeout = std::chrono::milliseconds(static_cast<long>(g.lock_wait * 1000));
     g.options.command_timeout = std::chrono::milliseconds(static_cast<long>(g.timeout * 1000));
 

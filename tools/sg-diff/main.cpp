@@ -234,9 +234,7 @@ int sg_diff(const Options &o, bool rules_given) {
     return kTrouble;
   }
   CaptureOptions capture;
-  capture.iptables = o.iptables == "legacy" ? IptablesChoice::legacy
-                     : o.iptables == "nft"  ? IptablesChoice::nft
-                                            : IptablesChoice::automatic;
+  capture.iptables = iptables_choice_of(o.iptables);
   capture.timeout = timeout_of(o);
   auto actual = read_firewall(o.from_dir, *runner, capture);
   if (!actual) {

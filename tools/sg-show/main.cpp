@@ -7,7 +7,6 @@
 #include "exec.hpp"
 #include "firewall_snapshot.hpp"
 #include "sg_compare.hpp"
-#include "sg_state.hpp"
 #include "sg_view.hpp"
 
 using namespace vifwall;
@@ -30,38 +29,20 @@ struct Options {
   bool list_vms = false;
 };
 
-IptablesChoice iptables_choice(const std::string &name) {
-  return name == "legacy" ? IptablesChoice::legacy
-         : name == "nft"  ? IptablesChoice::nft
-                          : IptablesChoice::automatic;
-}
-
-// VM names sg-apply recorded: they turn hashed chain names back into names.
-std::vector<std::string> recorded_vms(const std::string &state_dir) {
-  std::vector<std::string> names;
-  if (auto states = read_all_vm_states(state_dir))
-    for (const auto &state : *states)
-      names.push_back(state.vm_name);
-  return names;
-}
-
 int sg_show(const Options &o) {
   auto runner = make_process_runner();
   CaptureOptions capture;
-  capture.iptables = iptables_choice(o.iptables);
+  capture.iptables = iptables_choice_of(o.iptables);
   capture.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_seconds * 1000));
-  auto snapshot = read_firewall(o.from_dir, *runner, capture);
-  if (!snapshot) {
-    cli::print_error(kProg, snapshot.error());
+  auto reading = read_firewall_view(o.from_dir, *runner, capture, o.state_dir);
+  if (!reading) {
+    cli::print_error(kProg, reading.error());
     return cli::kUsage;
   }
-  const FirewallView view = build_view(*snapshot, recorded_vms(o.state_dir));
+  const FirewallView &view = reading->view;
 
   if (o.list_vms) {
-    std::string out;
-    for (const auto &vm : view.vms)
-      out += vm.name + "\n";
-    cli::write_stdout(out);
+    cli::write_stdout(render_vm_names(view));
     return cli::kOk;
   }
 

@@ -9,6 +9,7 @@
 #include "model.hpp"
 #include "rule_match.hpp"
 #include "sg_names.hpp"
+#include "sg_state.hpp"
 #include "text.hpp"
 
 namespace vifwall {
@@ -292,6 +293,23 @@ struct Builder {
 FirewallView build_view(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms) {
   Builder builder{snapshot, known_chain_names(known_vms), {}, {}, {}, std::nullopt};
   return builder.build();
+}
+
+Result<FirewallReading> read_firewall_view(const std::string &from_dir, CommandRunner &runner,
+                                           const CaptureOptions &options, const std::string &state_dir) {
+  auto snapshot = read_firewall(from_dir, runner, options);
+  if (!snapshot)
+    return tl::unexpected(snapshot.error());
+  FirewallReading out{std::move(*snapshot), {}};
+  out.view = build_view(out.snapshot, recorded_vm_names(state_dir));
+  return out;
+}
+
+std::string render_vm_names(const FirewallView &view) {
+  std::string out;
+  for (const auto &vm : view.vms)
+    out += vm.name + "\n";
+  return out;
 }
 
 } // namespace vifwall

@@ -171,6 +171,19 @@ struct FirewallView {
 FirewallView build_view(const FirewallSnapshot &snapshot,
                         const std::vector<std::string> &known_vms = {});
 
+// What sg-show and sg-check read: the firewall of `from_dir` (a snapshot)
+// or of this host (empty `from_dir`), and its view, with the VM names
+// recorded in `state_dir` for hashed chain names.  Errors: read_firewall's.
+struct FirewallReading {
+  FirewallSnapshot snapshot;
+  FirewallView view;
+};
+Result<FirewallReading> read_firewall_view(const std::string &from_dir, CommandRunner &runner,
+                                           const CaptureOptions &options, const std::string &state_dir);
+
+// The VMs with rules, one name a line (the tools' --list-vms, for completion).
+std::string render_vm_names(const FirewallView &view);
+
 // Every chain's rules in order, at once (FwTable::rules_of scans the whole
 // table on each call, which adds up over hundreds of VMs).
 using RulesByChain = std::map<std::string, std::vector<const FwRule *>>;

@@ -7,6 +7,7 @@
 
 #include "sg_state.hpp"
 #include "sg_view.hpp"
+#include "fake_runner.hpp"
 #include "testutil.hpp"
 #include "text.hpp"
 #include "view_fixtures.hpp"
@@ -234,4 +235,15 @@ TEST_CASE("VIFs, the shared chains' jumps and a system VM's defaults", "[sg_view
   CHECK(std::is_sorted(view.vms.begin(), view.vms.end(),
                        [](const VmView &a, const VmView &b) { return natural_less(a.name, b.name); }));
   CHECK(view.find("i-2-4-VM") == nullptr);
+}
+
+TEST_CASE("read_firewall_view: a snapshot and its view; the VM names one a line", "[view]") {
+  FakeRunner runner; // a snapshot runs nothing
+  auto reading = read_firewall_view(kViewData + "/sgshow/xen6-arptables", runner, CaptureOptions{},
+                                    kViewData + "/sgshow/xen6-arptables/state");
+  REQUIRE(reading);
+  CHECK(reading->snapshot.iptables.has_value());
+  CHECK(render_vm_names(reading->view) == "i-2-3-VM\ni-2-5-VM\nr-4-VM\ns-1-VM\nv-2-VM\n");
+  auto missing = read_firewall_view(kViewData + "/no-such-snapshot", runner, CaptureOptions{}, "");
+  REQUIRE_FALSE(missing);
 }
