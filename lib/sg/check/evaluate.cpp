@@ -1,4 +1,5 @@
-// The walk: a packet through ebtables' filter FORWARD, then iptables' (IPv4)
+// The walk: a packet through ebtables' nat PREROUTING (when it has rules),
+// ebtables' filter FORWARD, then iptables' (IPv4)
 // or arptables' (ARP) filter FORWARD, rule by rule, with jumps, gotos,
 // returns and policies as each family has them; every rule that matched is
 // a step of the trace.  Rules are read into matchers the first time a packet
@@ -54,6 +55,9 @@ struct CheckTables::Impl {
   const FirewallSnapshot &snapshot;
   FamilyTable ebtables{Family::ebtables, "ebtables"}, iptables{Family::iptables, "iptables"},
       arptables{Family::arptables, "arptables"};
+  // The ebtables nat table, whose PREROUTING a frame passes before filter
+  // FORWARD: where CloudStack's own vmops puts its MAC checks.
+  FamilyTable ebtables_nat{Family::ebtables, "ebtables nat"};
   SetMembers sets;
   std::map<std::string, Direction> sg_chains; // VMs' ingress and egress chains
   mutable std::unordered_map<const FwRule *, CompiledRule> compiled;
@@ -68,6 +72,7 @@ struct CheckTables::Impl {
     index(ebtables, s.ebtables);
     index(iptables, s.iptables);
     index(arptables, s.arptables);
+    index(ebtables_nat, s.ebtables_nat);
     if (s.ipsets)
       sets = set_members_of(*s.ipsets);
     for (const auto &vm : view.vms) {
@@ -100,13 +105,14 @@ namespace {
 
 enum class Outcome { accept, drop, unknown };
 
-// One family's walk from its built-in FORWARD chain.
+// One family's walk from its built-in FORWARD chain (PREROUTING for the
+// ebtables nat table).
 class Walk {
 public:
   Walk(const CheckTables::Impl &impl, const FamilyTable &t, const Packet &p, const std::string &state,
-       std::vector<TraceStep> &trace)
+       std::vector<TraceStep> &trace, std::string start = "FORWARD")
       : impl_(impl), t_(t), ctx_{p, state, impl.sets, impl.snapshot.ipsets ? &*impl.snapshot.ipsets : nullptr},
-        trace_(trace) {}
+        trace_(trace), start_(std::move(start)) {}
 
   Outcome run();
 
@@ -153,6 +159,7 @@ private:
   const FamilyTable &t_;
   MatchContext ctx_;
   std::vector<TraceStep> &trace_;
+  std::string start_;
 };
 
 std::optional<Outcome> Walk::chain_end(const std::string chain, std::vector<Frame> &stack, std::string &cur,
@@ -195,7 +202,7 @@ std::optional<Outcome> Walk::chain_end(const std::string chain, std::vector<Fram
 
 Outcome Walk::run() {
   std::vector<Frame> stack;
-  std::string cur = "FORWARD";
+  std::string cur = start_;
   std::size_t i = 0;
   const std::vector<const FwRule *> *rules_ptr = nullptr; // cur's rules, looked up when cur changes
   for (std::size_t budget = 1000000; budget > 0; --budget) {
@@ -307,7 +314,16 @@ CheckResult CheckTables::evaluate(const Packet &packet) const {
   auto verdict = [](Outcome o) {
     return o == Outcome::accept ? Verdict::pass : o == Outcome::drop ? Verdict::drop : Verdict::unknown;
   };
-  Outcome o = run(impl_->ebtables);
+  Outcome o = Outcome::accept;
+  const FamilyTable &nat = impl_->ebtables_nat;
+  if (nat.table && nat.chains.count("PREROUTING")) {
+    o = Walk(*impl_, nat, packet, r.state, r.trace, "PREROUTING").run();
+    if (o == Outcome::accept)
+      for (auto &s : r.trace)
+        s.decisive = false;
+  }
+  if (o == Outcome::accept)
+    o = run(impl_->ebtables);
   if (o == Outcome::accept) {
     // The decisive step of ebtables only let the frame on: the next table decides.
     for (auto &s : r.trace)

@@ -1,6 +1,7 @@
 // The walk (lib/sg/check/evaluate.cpp) on the rules sg-apply renders and on
 // hand-made ones: verdicts, the deciding rule, the trace, unknowns.
 #include "check_fixtures.hpp"
+#include "firewall_snapshot.hpp"
 #include "parse_iptables_save.hpp"
 
 using namespace vifwall;
@@ -274,4 +275,27 @@ TEST_CASE("sg-check: CloudStack's older layout on legacy ebtables (the seed host
   for (const auto &step : r.trace)
     through_old_def |= step.chain == "i-2-3-def";
   CHECK(through_old_def);
+}
+
+TEST_CASE("sg-check: CloudStack vmops' MAC check in the ebtables nat table", "[sg_check][evaluate][vmops]") {
+  // The captured vmops-programmed host (tests/data/sgshow/vmops-host): its
+  // MAC checks are in nat PREROUTING, which a frame passes before filter
+  // FORWARD, and nowhere else.
+  auto texts = read_firewall_snapshot(std::string(VIFWALL_TEST_DATA) + "/sgshow/vmops-host");
+  REQUIRE(texts);
+  auto snapshot = parse_firewall_texts(*texts);
+  REQUIRE(snapshot);
+  REQUIRE(snapshot->ebtables_nat);
+  const FirewallView view = build_view(*snapshot);
+  const CheckTables tables(*snapshot, view);
+  auto spoofed = tables.evaluate(
+      packet_of(view, "from=i-2-3-VM to=10.147.40.1 src-mac=06:f8:c8:00:00:99 proto=tcp dport=80"));
+  CHECK(spoofed.verdict == Verdict::drop);
+  CHECK(decider(spoofed).table == "ebtables nat");
+  CHECK(decider(spoofed).chain == "PREROUTING");
+  // Its own MAC passes nat and is decided by the filter tables (tcp/80 to
+  // the LAN is one of its egress rules).
+  auto own = tables.evaluate(packet_of(view, "from=i-2-3-VM to=10.147.40.1 proto=tcp dport=80"));
+  CHECK(own.verdict == Verdict::pass);
+  CHECK(decider(own).table != "ebtables nat");
 }
