@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "firewall_io.hpp"
+#include "host_inputs.hpp"
 #include "sg_apply.hpp"
 
 namespace vifwall {
@@ -34,6 +35,12 @@ struct SgApplier::Impl {
   bool ebtables_nft() const { return io && io->tools().ebtables.variant == Variant::nft; }
   // Standard output of a command that must succeed within the timeout.
   Result<std::string> output_of(std::vector<std::string> argv);
+  // Which VMs run on this host (xe and the inventory: read_local_vms).
+  Result<LocalVms> local_vms();
 };
+
+// Adds `from`'s changes, notes, warnings, removed VMs and dry-run text to
+// `into` (an operation made of several runs: setup then cleanup, a takeover).
+void merge_outcome(SgOutcome &into, SgOutcome &&from);
 
 } // namespace vifwall

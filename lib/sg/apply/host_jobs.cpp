@@ -114,22 +114,14 @@ Result<SgOutcome> SgApplier::setup_and_cleanup(std::vector<std::string> uplinks,
                                 cleaned.error().str());
     return outcome;
   }
-  outcome->changed = outcome->changed || cleaned->changed;
-  using Lines = std::vector<std::string> SgOutcome::*;
-  for (const Lines lines : {&SgOutcome::changes, &SgOutcome::notes, &SgOutcome::removed})
-    ((*outcome).*lines).insert(((*outcome).*lines).end(), ((*cleaned).*lines).begin(),
-                               ((*cleaned).*lines).end());
-  outcome->dry_run_text += cleaned->dry_run_text;
+  merge_outcome(*outcome, std::move(*cleaned));
   return outcome;
 }
 
 Result<SgOutcome> SgApplier::rule_logs() {
   auto &impl = *impl_;
   const std::string dir = impl.options.state_dir;
-  LiveOptions live;
-  live.xe = impl.options.xe;
-  live.timeout = impl.options.command_timeout;
-  auto local = read_local_vms(impl.runner, live);
+  auto local = impl.local_vms();
   if (!local)
     return tl::unexpected(local.error());
   // The VMs running here by name (xe names are only compared with, never

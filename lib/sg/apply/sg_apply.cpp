@@ -50,6 +50,21 @@ Result<std::string> SgApplier::Impl::output_of(std::vector<std::string> argv) {
   return std::move(output->out);
 }
 
+Result<LocalVms> SgApplier::Impl::local_vms() {
+  LiveOptions live;
+  live.xe = options.xe;
+  live.timeout = options.command_timeout;
+  return read_local_vms(runner, live);
+}
+
+void merge_outcome(SgOutcome &into, SgOutcome &&from) {
+  into.changed = into.changed || from.changed;
+  using Lines = std::vector<std::string> SgOutcome::*;
+  for (const Lines lines : {&SgOutcome::changes, &SgOutcome::notes, &SgOutcome::warnings, &SgOutcome::removed})
+    (into.*lines).insert((into.*lines).end(), (from.*lines).begin(), (from.*lines).end());
+  into.dry_run_text += from.dry_run_text;
+}
+
 namespace {
 
 // The host lock and XAPI's ebtables lock, held while alive (none in a dry
@@ -286,10 +301,7 @@ Result<std::vector<std::string>> find_uplinks(SgApplier::Impl &impl) {
 // here go (a VM migrated away).  The same answer vif-of gives
 // (read_local_vms).
 Result<std::vector<std::string>> running_vms(SgApplier::Impl &impl) {
-  LiveOptions live;
-  live.xe = impl.options.xe;
-  live.timeout = impl.options.command_timeout;
-  auto local = read_local_vms(impl.runner, live);
+  auto local = impl.local_vms();
   if (!local)
     return tl::unexpected(local.error());
   return local->names();

@@ -130,14 +130,6 @@ VmJob takeover_job(const std::string &dir, const std::string &vm_name, std::shar
   return job;
 }
 
-void merge(SgOutcome &into, SgOutcome &&from) {
-  into.changed = into.changed || from.changed;
-  using Lines = std::vector<std::string> SgOutcome::*;
-  for (const Lines lines : {&SgOutcome::changes, &SgOutcome::notes, &SgOutcome::warnings, &SgOutcome::removed})
-    (into.*lines).insert((into.*lines).end(), (from.*lines).begin(), (from.*lines).end());
-  into.dry_run_text += from.dry_run_text;
-}
-
 } // namespace
 
 Result<SgOutcome> SgApplier::takeover(const std::vector<std::string> &vm_names) {
@@ -153,10 +145,7 @@ Result<SgOutcome> SgApplier::takeover(const std::vector<std::string> &vm_names) 
   // The VMs running here with CloudStack's log and no record of ours.
   std::vector<std::string> names = vm_names;
   if (names.empty()) {
-    LiveOptions options;
-    options.xe = impl.options.xe;
-    options.timeout = impl.options.command_timeout;
-    auto local = read_local_vms(impl.runner, options);
+    auto local = impl.local_vms();
     if (!local)
       return tl::unexpected(local.error());
     const auto running = local->names();
@@ -198,18 +187,18 @@ Result<SgOutcome> SgApplier::takeover(const std::vector<std::string> &vm_names) 
   auto taken = run(std::move(jobs));
   if (!taken)
     return taken;
-  merge(*outcome, std::move(*taken));
+  merge_outcome(*outcome, std::move(*taken));
 
   // 3. Stopped VMs, then what belongs to no VM (only for the whole host).
   if (vm_names.empty()) {
     auto cleaned = cleanup(std::nullopt);
     if (!cleaned)
       return cleaned;
-    merge(*outcome, std::move(*cleaned));
+    merge_outcome(*outcome, std::move(*cleaned));
     auto swept = sweep_leftovers();
     if (!swept)
       return swept;
-    merge(*outcome, std::move(*swept));
+    merge_outcome(*outcome, std::move(*swept));
   }
   return outcome;
 }
