@@ -327,4 +327,77 @@ std::string compact_count(std::uint64_t value, bool bytes) {
   return buffer;
 }
 
+std::string counted(std::uint64_t count, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(count);
+  out.push_back(' ');
+  if (count == 1)
+    out += singular;
+  else if (!plural.empty())
+    out += plural;
+  else
+    (out += singular) += 's';
+  return out;
+}
+
+std::string join_strings(const std::vector<std::string> &items, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      out += separator;
+    out += items[i];
+  }
+  return out;
+}
+
+namespace {
+
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// The length of the MAC at text[at] (six groups of 1-2 hex digits), or 0.
+std::size_t mac_length_at(std::string_view text, std::size_t at) {
+  std::size_t i = at;
+  for (int group = 0; group < 6; ++group) {
+    if (group > 0) {
+      if (i >= text.size() || text[i] != ':')
+        return 0;
+      ++i;
+    }
+    std::size_t digits = 0;
+    while (i < text.size() && is_hex_digit(text[i]) && digits < 3) {
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || digits > 2)
+      return 0;
+  }
+  if (i < text.size() && (text[i] == ':' || is_hex_digit(text[i])))
+    return 0;
+  return i - at;
+}
+
+} // namespace
+
+std::string normalize_macs_in(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const bool boundary = i == 0 || (text[i - 1] != ':' && !is_hex_digit(text[i - 1]));
+    const std::size_t length = boundary && is_hex_digit(text[i]) ? mac_length_at(text, i) : 0;
+    if (length == 0) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    if (auto mac = normalize_mac(text.substr(i, length)))
+      out += *mac;
+    else
+      out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
 } // namespace vifwall
+

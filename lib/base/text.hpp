@@ -75,4 +75,16 @@ bool natural_less(const std::string &a, const std::string &b);
 // 2430 -> "2.4k", 249373 bytes -> "244K" (1024-based), under 1000 -> as is.
 std::string compact_count(std::uint64_t value, bool bytes);
 
+// Every MAC address in `text` written as six two-digit groups in lower case:
+// ebtables -L prints "6:f8:c8:0:0:9", people and the other tools
+// "06:f8:c8:00:00:09".  A run of six groups of one or two hex digits with
+// no ':' or hex digit around it is a MAC; anything else (IPv6) is kept.
+std::string normalize_macs_in(std::string_view text);
+
+// "1 rule", "3 rules": `count` and the noun, plural unless exactly one.
+// `plural` for nouns that do not take an "s" ("1 entry", "2 entries").
+std::string counted(std::uint64_t count, std::string_view singular, std::string_view plural = {});
+// {"a", "b"} joined by `separator`: "a, b".
+std::string join_strings(const std::vector<std::string> &items, std::string_view separator);
+
 } // namespace vifwall

@@ -1,9 +1,12 @@
 #include "host.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <tuple>
 
 #include "text.hpp"
+#include "validate.hpp"
 
 namespace vifwall {
 
@@ -41,6 +44,45 @@ std::vector<Bridge> bridges_from_masters(const std::vector<Link> &links) {
     it->ports.push_back(link.name);
   }
   return bridges;
+}
+
+// An address as vif-of shows and compares it: IPv6 canonical, IPv4 as
+// given; what is not an address stays as the guest agent wrote it.
+std::string address_form(const std::string &value) {
+  auto valid = validate_ip(value);
+  return valid ? *valid : value;
+}
+
+// The index of "<device>/ipv4/<n>" and "<device>/ipv6/<n>" entries; "ip" (the
+// agent's main IPv4 address) comes first.
+std::int64_t entry_order(std::string_view rest) {
+  if (rest == "ip")
+    return -1;
+  const auto slash = rest.rfind('/');
+  return parse_i64(rest.substr(slash + 1)).value_or(std::numeric_limits<std::int64_t>::max());
+}
+
+void add_once(std::vector<std::string> &to, std::string value) {
+  if (std::find(to.begin(), to.end(), value) == to.end())
+    to.push_back(std::move(value));
+}
+
+// The guest's addresses on NIC `device`, from the VM's `networks` map.
+void fill_addresses(HostVif &vif, const std::map<std::string, std::string> &networks) {
+  const std::string prefix = std::to_string(vif.device) + "/";
+  std::vector<std::tuple<int, std::int64_t, std::string>> found; // family, order, address
+  for (const auto &[key, value] : networks) {
+    if (!starts_with(key, prefix) || trim(value).empty())
+      continue;
+    const std::string_view rest = std::string_view(key).substr(prefix.size());
+    const bool v6 = starts_with(rest, "ipv6/");
+    if (!v6 && rest != "ip" && !starts_with(rest, "ipv4/"))
+      continue;
+    found.emplace_back(v6 ? 6 : 4, entry_order(rest), address_form(std::string(trim(value))));
+  }
+  std::sort(found.begin(), found.end());
+  for (auto &[family, order, address] : found)
+    add_once(family == 6 ? vif.ipv6 : vif.ipv4, std::move(address));
 }
 
 } // namespace
@@ -99,6 +141,7 @@ HostMap join_host(HostInputs inputs) {
     if (auto it = guest_mac.find({vm.vm.uuid, std::to_string(vif.device)});
         it != guest_mac.end())
       vif.guest_mac = it->second;
+    fill_addresses(vif, vm.vm.networks);
     vm.vifs.push_back(std::move(vif));
   }
 
@@ -204,9 +247,10 @@ std::vector<IfaceOwner> find_mac(const HostMap &host, const std::string &mac) {
 
 std::vector<const HostVm *> find_ip(const HostMap &host, const std::string &ip) {
   std::vector<const HostVm *> found;
+  const std::string wanted = address_form(ip);
   for (const auto &vm : host.vms)
     for (const auto &[key, value] : vm.vm.networks)
-      if (value == ip) {
+      if (address_form(std::string(trim(value))) == wanted) {
         found.push_back(&vm);
         break;
       }

@@ -24,6 +24,11 @@ struct HostVif {
   std::optional<std::string> bridge;
   std::optional<std::string> mac;        // dom0 side, as the link shows it
   std::optional<std::string> guest_mac;  // from xe vif-list
+  // The guest's addresses on this NIC, from its VM's `networks` map (the
+  // guest agent's report: "<device>/ip", "<device>/ipv4/<n>",
+  // "<device>/ipv6/<n>"); IPv6 in canonical form, no repeats, in xe's order.
+  std::vector<std::string> ipv4;
+  std::vector<std::string> ipv6;
   std::optional<std::uint32_t> mtu;
   std::string state;                     // as in Link::state
   Counters rx;
@@ -80,7 +85,8 @@ std::optional<IfaceOwner> find_iface(const HostMap &host, const std::string &nam
 // VIFs whose guest MAC (or, failing that, dom0-side MAC other than
 // fe:ff:ff:ff:ff:ff) equals `mac` (any spelling).
 std::vector<IfaceOwner> find_mac(const HostMap &host, const std::string &mac);
-// VMs whose guest metrics (xe `networks`) list `ip`.
+// VMs whose guest metrics (xe `networks`) list `ip`, compared as addresses:
+// "2001:DB8:0::238" finds "2001:db8::238".
 std::vector<const HostVm *> find_ip(const HostMap &host, const std::string &ip);
 
 } // namespace vifwall

@@ -336,6 +336,17 @@ Result<LocalVms> read_local_vms(CommandRunner &runner, const LiveOptions &option
   return local_vms_of_texts(*vm_list, *inventory);
 }
 
+Result<std::vector<XeVif>> read_guest_macs(CommandRunner &runner, const LiveOptions &options) {
+  auto xe = find_xe(options.xe);
+  if (!xe)
+    return tl::unexpected(xe.error());
+  auto text = run_for_text(runner, {*xe, "vif-list", "params=uuid,vm-uuid,device,MAC"}, options,
+                           "xe vif-list", "xe-vif-list");
+  if (!text)
+    return tl::unexpected(text.error());
+  return parse_xe_vif_list(text->text, text->source);
+}
+
 Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options) {
   auto xe = find_xe(options.xe);
   if (!xe)

@@ -103,6 +103,10 @@ Result<HostTexts> read_live(CommandRunner &runner, const LiveOptions &options);
 // Live LocalVms: `xe vm-list` (with resident-on) and the inventory only.
 Result<LocalVms> read_local_vms(CommandRunner &runner, const LiveOptions &options);
 
+// `xe vif-list params=uuid,vm-uuid,device,MAC`: the guests' MACs (for the
+// completion cache; the other fields are left empty).
+Result<std::vector<XeVif>> read_guest_macs(CommandRunner &runner, const LiveOptions &options);
+
 // Locates xe: `explicit_path` if given, else PATH, then /opt/xensource/bin.
 Result<std::string> find_xe(const std::string &explicit_path);
 

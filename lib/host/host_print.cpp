@@ -40,6 +40,7 @@ constexpr std::array<ColumnInfo, kVifColumns> kColumns{{
     {"IFACE", false},
     {"BRIDGE", false},
     {"MAC", false},
+    {"IP", false},
     {"STATE", false},
     {"RX pkt/B", true},
     {"TX pkt/B", true},
@@ -126,6 +127,24 @@ void put_vm(VifSink &out, const Vm &vm, bool has_vif, const TableOptions &option
   out.put(kVm, "dom_id", json_of(vm.dom_id), Col::dom, running ? std::to_string(*vm.dom_id) : "-");
 }
 
+// The IP cell: the first address and "+N" for N more, or (wide) all of
+// them; IPv4 first.  Split into the IPv4 and the IPv6 fact's texts.
+std::pair<std::string, std::string> address_texts(const HostVif &vif, bool wide) {
+  const std::size_t total = vif.ipv4.size() + vif.ipv6.size();
+  if (total == 0)
+    return {"-", ""};
+  if (wide) {
+    std::string v6 = join_strings(vif.ipv6, ",");
+    if (!vif.ipv4.empty() && !v6.empty())
+      v6.insert(0, ",");
+    return {join_strings(vif.ipv4, ","), v6};
+  }
+  const std::string more = total > 1 ? "+" + std::to_string(total - 1) : "";
+  if (!vif.ipv4.empty())
+    return {vif.ipv4.front() + more, ""};
+  return {"", vif.ipv6.front() + more};
+}
+
 // An interface of a VM, or an orphan (its DOM comes from its name).  MAC
 // shows the guest's MAC when xe vif-list gave it, dom0's otherwise.
 void put_vif(VifSink &out, const HostVif &vif, bool orphan, const TableOptions &options) {
@@ -139,6 +158,10 @@ void put_vif(VifSink &out, const HostVif &vif, bool orphan, const TableOptions &
   out.put(kVif, "bridge", json_of(vif.bridge), Col::bridge, text_or(vif.bridge, "-"));
   out.put(kVif, "mac", json_of(vif.mac), Col::mac, vif.guest_mac ? "" : text_or(vif.mac, "-"));
   out.put(kVif, "guest_mac", json_of(vif.guest_mac), Col::mac, text_or(vif.guest_mac, ""));
+  const auto [v4_text, v6_text] = out.wants_text() ? address_texts(vif, options.wide)
+                                                   : std::pair<std::string, std::string>{};
+  out.put(kVif, "ipv4", &vif.ipv4, Col::ip, v4_text);
+  out.put(kVif, "ipv6", &vif.ipv6, Col::ip, v6_text);
   out.put(kVif, "mtu", json_of(vif.mtu), Col::none, "");
   out.put(kVif, "state", state_json(vif.state), Col::state, state_text(vif.state));
   put_counters(out, vif.rx, vif.tx, options.exact);
@@ -307,6 +330,8 @@ class JsonSink final : public VifSink {
 public:
   explicit JsonSink(bool pretty) : json_(pretty) {
     json_.begin_object();
+    json_.key("schema_version");
+    json_.value(static_cast<std::int64_t>(kVifJsonSchemaVersion));
     json_.key("vms");
     json_.begin_array();
   }
@@ -364,9 +389,15 @@ private:
     json_.key(key);
     std::visit(
         [&](const auto &v) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::nullptr_t>)
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) {
             json_.null();
-          else
+          } else if constexpr (std::is_same_v<T, StringList>) {
+            json_.begin_array();
+            for (const auto &item : *v)
+              json_.value(std::string_view(item));
+            json_.end_array();
+          } else
             json_.value(v);
         },
         value);

@@ -45,15 +45,20 @@ struct HostSelection {
 
 struct TableOptions {
   bool exact = false; // raw counters instead of 2.4k / 244K
-  bool wide = false;  // never clip the VM column
+  bool wide = false;  // never clip the VM column; every address in IP
 };
 
 // The aligned table with a header line; VM names longer than 20 characters
-// are clipped with '~' unless options.wide.  A HOST column comes first when
-// a row has a host.
+// are clipped with '~' unless options.wide.  IP shows the NIC's first
+// address (IPv4 before IPv6) and "+N" for N more; options.wide shows them
+// all, comma-separated.  A HOST column comes first when a row has a host.
 std::string render_vif_table(const HostSelection &selection, const TableOptions &options);
 
-// {"vms": [...], "orphans": [...]}; the schema is documented in vif-of(8).
+// {"schema_version": 1, "vms": [...], "orphans": [...]}: the schema is
+// docs/vif-of.schema.json (kVifJsonSchemaVersion; checked by the tests
+// against real output), explained in vif-of(8).  A new key keeps the
+// version; a key removed, renamed or changed in meaning raises it.
+inline constexpr int kVifJsonSchemaVersion = 1;
 std::string render_vif_json(const HostSelection &selection, bool pretty);
 // The same, with more keys after "orphans", written by `more` (vif-of
 // --pool's "hosts").
@@ -64,8 +69,8 @@ std::string render_vif_json(const HostSelection &selection, bool pretty,
 
 // The table's columns, in order.  `none`: the fact is not in the table.
 // `host` is last in number but first in the table (rows of vif-of --pool).
-enum class VifColumn { none = -1, vm, dom, iface, bridge, mac, state, rx, tx, drop, host };
-inline constexpr std::size_t kVifColumns = 10;
+enum class VifColumn { none = -1, vm, dom, iface, bridge, mac, ip, state, rx, tx, drop, host };
+inline constexpr std::size_t kVifColumns = 11;
 // The header of `column` ("VM", "DOM", ..., "DROP rx/tx"); "" for none.
 const char *vif_column_title(VifColumn column);
 
@@ -77,8 +82,11 @@ enum class RowKind { vm_vif, vm_only, orphan, port };
 // Which JSON object a fact belongs to: the row's VM or the row's interface.
 enum class FactScope { vm, vif };
 
-// A JSON value of a fact; a string is a view valid during the put call.
-using JsonScalar = std::variant<std::nullptr_t, std::string_view, std::int64_t, std::uint64_t>;
+// A JSON value of a fact; a string is a view valid during the put call, a
+// list of strings (a NIC's addresses) a pointer valid as long.
+using StringList = const std::vector<std::string> *;
+using JsonScalar =
+    std::variant<std::nullptr_t, std::string_view, std::int64_t, std::uint64_t, StringList>;
 
 class VifSink {
 public:

@@ -1,5 +1,7 @@
 #include "pool_answer.hpp"
 
+#include "host_print.hpp"
+
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -117,6 +119,18 @@ public:
     }
     return value->get<std::uint64_t>();
   }
+  std::vector<std::string> strings(const json &object, const char *key, const std::string &path) {
+    std::vector<std::string> out;
+    const json *list = array(object, key, path, false);
+    for (std::size_t i = 0; list && i < list->size(); ++i) {
+      if (!(*list)[i].is_string()) {
+        wrong(path + "." + key + "[" + std::to_string(i) + "]", "a string", (*list)[i]);
+        return {};
+      }
+      out.push_back((*list)[i].get<std::string>());
+    }
+    return out;
+  }
   const json *array(const json &object, const char *key, const std::string &path, bool needed) {
     const json *value = find(object, key);
     if (!value) {
@@ -181,6 +195,8 @@ HostVif read_vif(Reader &r, const json &o, const std::string &path, std::int64_t
   vif.bridge = r.text(o, "bridge", path);
   vif.mac = r.text(o, "mac", path);
   vif.guest_mac = r.text(o, "guest_mac", path);
+  vif.ipv4 = r.strings(o, "ipv4", path); // absent from members before schema_version 1
+  vif.ipv6 = r.strings(o, "ipv6", path);
   if (auto mtu = r.integer(o, "mtu", path, 0, std::numeric_limits<std::uint32_t>::max()))
     vif.mtu = static_cast<std::uint32_t>(*mtu);
   vif.state = r.text(o, "state", path).value_or("");
@@ -239,6 +255,14 @@ Result<MemberVifs> parse_vif_of_json(std::string_view text, const std::string &s
   Reader r(source);
   MemberVifs out;
   if (!r.is_object(*doc, "vif-of's output"))
+    return r.error();
+  // A newer member may print a newer schema: refuse it rather than misread it.
+  if (auto version = r.integer(*doc, "schema_version", "vif-of's output", 0,
+                               std::numeric_limits<std::int64_t>::max());
+      version && *version > kVifJsonSchemaVersion)
+    r.wrong("vif-of's output.schema_version",
+            "at most " + std::to_string(kVifJsonSchemaVersion) + " (this vif-of's schema)", (*doc)["schema_version"]);
+  if (!r.ok())
     return r.error();
   const json *vms = r.array(*doc, "vms", "", true);
   const json *orphans = r.array(*doc, "orphans", "", false);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "sg_names.hpp"
+#include "text.hpp"
 
 namespace vifwall {
 
@@ -355,11 +356,11 @@ std::string TableEdit::summary() const {
     added += chain.rules.size();
   std::string out = "+" + std::to_string(added) + " -" + std::to_string(deletions.size()) + " rules";
   if (!new_chains.empty() || !create_chains.empty())
-    out += ", " + std::to_string(new_chains.size() + create_chains.size()) + " chains created";
+    out += ", " + counted(new_chains.size() + create_chains.size(), "chain") + " created";
   if (!replace_chains.empty())
-    out += ", " + std::to_string(replace_chains.size()) + " chains rewritten";
+    out += ", " + counted(replace_chains.size(), "chain") + " rewritten";
   if (!destroy_chains.empty())
-    out += ", " + std::to_string(destroy_chains.size()) + " chains destroyed";
+    out += ", " + counted(destroy_chains.size(), "chain") + " destroyed";
   return out;
 }
 

@@ -74,13 +74,6 @@ namespace {
 
 constexpr std::string_view kStateMagic = "vifwall-state 1";
 
-std::string join_words(const std::vector<std::string> &words) {
-  std::string out;
-  for (const auto &word : words)
-    out += (out.empty() ? "" : " ") + word;
-  return out;
-}
-
 } // namespace
 
 std::string format_vm_state(const VmState &s) {
@@ -91,10 +84,10 @@ std::string format_vm_state(const VmState &s) {
   out += "vm " + s.vm_name + "\n";
   out += "vm-id " + s.vm_id + "\n";
   out += "ip " + s.ip + "\n";
-  out += "secondary-ips " + join_words(s.secondary_ips) + "\n";
+  out += "secondary-ips " + join_strings(s.secondary_ips, " ") + "\n";
   out += "mac " + s.mac + "\n";
   out += "dom-id " + s.dom_id + "\n";
-  out += "vifs " + join_words(s.vifs) + "\n";
+  out += "vifs " + join_strings(s.vifs, " ") + "\n";
   out += "arp-filter " + s.arp_filter + "\n";
   out += std::string("generation ") + s.generation + "\n";
   out += std::string("rules-applied ") + (s.rules_applied ? "yes" : "no") + "\n";

@@ -86,3 +86,32 @@ TEST_CASE("shell_quote quotes only words a shell would split or expand", "[text]
   CHECK(join_shell_words({"xe", "vm-list", "name-label=a b"}) == "xe vm-list 'name-label=a b'");
   CHECK(join_shell_words({}).empty());
 }
+
+TEST_CASE("counted says one thing in the singular and the rest in the plural", "[text]") {
+  CHECK(counted(0, "rule") == "0 rules");
+  CHECK(counted(1, "rule") == "1 rule");
+  CHECK(counted(2, "VM") == "2 VMs");
+  CHECK(counted(1, "entry", "entries") == "1 entry");
+  CHECK(counted(3, "entry", "entries") == "3 entries");
+}
+
+TEST_CASE("join_strings puts the separator between items only", "[text]") {
+  CHECK(join_strings({}, ", ").empty());
+  CHECK(join_strings({"a"}, ", ") == "a");
+  CHECK(join_strings({"a", "b", "c"}, ", ") == "a, b, c");
+  CHECK(join_strings({"", "b"}, "-") == "-b");
+}
+
+TEST_CASE("normalize_macs_in writes every MAC with two digits a group and leaves the rest", "[text]") {
+  CHECK(normalize_macs_in("-s ! 6:f8:c8:0:0:9 -i vif7.0 -j DROP") ==
+        "-s ! 06:f8:c8:00:00:09 -i vif7.0 -j DROP");
+  CHECK(normalize_macs_in("--arp-mac-src 6:F8:C8:0:0:9/ff:ff:ff:ff:ff:ff") ==
+        "--arp-mac-src 06:f8:c8:00:00:09/ff:ff:ff:ff:ff:ff");
+  // IPv6 addresses, times, longer runs and partial MACs are not MACs.
+  for (const char *kept : {"fe80::4f8:c8ff:fe00:9", "2001:db8:0:0:0:0:0:1", "1:2:3:4:5:6:7",
+                           "12:30:45", "a:b:c:d:e", "6:f8:c8:0:0:9:1", "6:f8:c8:0:0:9:",
+                           "6:f8:c8:0:0:123", ""})
+    CHECK(normalize_macs_in(kept) == kept);
+  CHECK(normalize_macs_in("6:f8:c8:0:0:9") == "06:f8:c8:00:00:09");
+  CHECK(normalize_macs_in("(6:f8:c8:0:0:9)") == "(06:f8:c8:00:00:09)");
+}

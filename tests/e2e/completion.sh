@@ -36,22 +36,39 @@ echo "INSTALLATION_UUID='$here'" > "$E2E_TMP/inventory"
 export VIFWALL_INVENTORY=$E2E_TMP/inventory
 cat > "$E2E_TMP/bin/xe" <<XE
 #!/bin/sh
-echo call >> "\$XE_CALLS"
-record() { printf 'uuid ( RO)           : %s\n     name-label ( RW): %s\n    power-state ( RO): %s\n         dom-id ( RO): %s\n    resident-on ( RO): %s\n\n\n' "\$@"; }
-record aaaa0000-0000-0000-0000-000000000001 'web, one' running 3 $here
-record aaaa0000-0000-0000-0000-000000000002 i-2-3-VM running 7 $here
-record aaaa0000-0000-0000-0000-000000000003 i-9-9-VM running 7 $there
-record aaaa0000-0000-0000-0000-000000000004 stopped halted -1 '<not in database>'
-record aaaa0000-0000-0000-0000-000000000005 r-4-VM paused 6 $here
+echo "call \$1" >> "\$XE_CALLS"
+if [ "\$1" = vif-list ]; then
+  vif() { printf 'uuid ( RO): %s\n    vm-uuid ( RO): %s\n     device ( RO): %s\n        MAC ( RO): %s\n\n\n' "\$@"; }
+  vif bbbb0000-0000-0000-0000-000000000001 aaaa0000-0000-0000-0000-000000000002 1 06:f8:c8:00:00:0a
+  vif bbbb0000-0000-0000-0000-000000000002 aaaa0000-0000-0000-0000-000000000002 0 06:F8:C8:00:00:09
+  vif bbbb0000-0000-0000-0000-000000000003 aaaa0000-0000-0000-0000-000000000003 0 06:f8:c8:00:00:99
+  exit 0
+fi
+record() { printf 'uuid ( RO)           : %s\n     name-label ( RW): %s\n    power-state ( RO): %s\n         dom-id ( RO): %s\n    resident-on ( RO): %s\n       networks (MRO): %s\n\n\n' "\$@"; }
+record aaaa0000-0000-0000-0000-000000000001 'web, one' running 3 $here ''
+record aaaa0000-0000-0000-0000-000000000002 i-2-3-VM running 7 $here '0/ip: 10.1.1.2; 0/ipv4/0: 10.1.1.2; 0/ipv6/0: FD00:1:0::5; 1/ip: 10.1.1.3'
+record aaaa0000-0000-0000-0000-000000000003 i-9-9-VM running 7 $there '0/ip: 10.9.9.9'
+record aaaa0000-0000-0000-0000-000000000004 stopped halted -1 '<not in database>' ''
+record aaaa0000-0000-0000-0000-000000000005 r-4-VM paused 6 $here ''
 XE
 chmod +x "$E2E_TMP/bin/xe"
 export XE_CALLS=$E2E_TMP/calls
 out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms)
 [ "$out" = "$(printf 'web, one\ni-2-3-VM\nr-4-VM')" ] || fail "--list-vms gave: $out"
+# One refresh: the VMs, then their MACs.
+[ "$(cat "$E2E_TMP/calls")" = "$(printf 'call vm-list\ncall vif-list')" ] || fail "a refresh asks xe: $(cat "$E2E_TMP/calls")"
 out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms)
-[ "$(wc -l < "$E2E_TMP/calls")" -eq 1 ] || fail "the second TAB within the TTL must not call xe"
+[ "$(wc -l < "$E2E_TMP/calls")" -eq 2 ] || fail "the second TAB within the TTL must not call xe"
+# The chosen VM's values, from the same cache: its CloudStack id, the guest
+# agent's addresses (IPv6 canonical), its MACs by device; no other VM's.
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vm-values i-2-3-VM)
+[ "$out" = "$(printf 'vm-id 3\nip 10.1.1.2\nip 10.1.1.3\nip fd00:1::5\nmac 06:f8:c8:00:00:09\nmac 06:f8:c8:00:00:0a')" ] ||
+  fail "--list-vm-values i-2-3-VM gave: $out"
+[ "$(wc -l < "$E2E_TMP/calls")" -eq 2 ] || fail "--list-vm-values within the TTL must not call xe"
+out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vm-values i-9-9-VM)
+[ "$out" = "vm-id 9" ] || fail "a VM of another member has no cached values here: $out"
 out=$(VIFWALL_XE=$E2E_TMP/bin/xe vif-of --list-vms --cache-ttl 0)
-[ "$(wc -l < "$E2E_TMP/calls")" -eq 2 ] || fail "an expired cache must be refreshed"
+[ "$(wc -l < "$E2E_TMP/calls")" -eq 4 ] || fail "an expired cache must be refreshed"
 
 # A hung xe: the stale list comes back after the 2 s completion timeout, not after 60 s.
 cat > "$E2E_TMP/bin/xe" <<'XE'
@@ -98,6 +115,34 @@ printf 'i-2-3-VM,3,10.147.41.238,7,a,1,06:f8:c8:00:00:09\n' > "$E2E_TMP/state/i-
 printf 'i-2-5-VM,5,10.147.41.240,8,_initial_,-1,06:f8:c8:00:00:0b\n' > "$E2E_TMP/state/i-2-5-VM.log"
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" takeover --vm i-)
 [ "$out" = "i-2-5-VM" ] || fail "sg-apply takeover --vm completion gave: $out"
+# The values of the VM named by --vm: vif-of's cache and sg-apply's record.
+printf 'vifwall-state 1\nvm i-2-3-VM\nvm-id 3\nip 10.147.41.238\nsecondary-ips 10.147.41.250\nmac 06:f8:c8:00:00:09\n' \
+  > "$E2E_TMP/state/i-2-3-VM.state"
+export VIFWALL_XE=$E2E_TMP/bin/xe
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" rules --vm i-2-3-VM --ip "" | tr '\n' ' ')
+[ "$out" = "10.147.41.238 10.147.41.250 10.1.1.2 10.1.1.3 fd00:1::5 " ] || fail "sg-apply --ip values gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" rules --vm i-2-3-VM --ip 10.1.1 | tr '\n' ' ')
+[ "$out" = "10.1.1.2 10.1.1.3 " ] || fail "sg-apply --ip 10.1.1 values gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" default --vm i-2-3-VM --mac "" | tr '\n' ' ')
+[ "$out" = "06:f8:c8:00:00:09 06:f8:c8:00:00:0a " ] || fail "sg-apply --mac values (no repeats) gave: $out"
+out=$(sg_complete sg-apply default --vm i-2-3-VM --vm-id "")
+[ "$out" = "3" ] || fail "sg-apply --vm-id value gave: $out"
+out=$(sg_complete sg-apply default --ip "")
+[ -z "$out" ] || fail "without --vm there is no VM to offer values of: $out"
+unset VIFWALL_XE
+# sg-apply's own records (names starting with '_') are never offered as VMs.
+printf 'vifwall-host 1\n' > "$E2E_TMP/state/_host.state"
+printf 'x\n' > "$E2E_TMP/state/_host.log"
+printf 'x\n' > "$E2E_TMP/state/_lock.log" # a record with no state file of its own
+for sub in destroy reapply takeover rules; do
+  out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" $sub --vm "")
+  ! grep -q '^_' <<<"$out" || fail "sg-apply $sub --vm offered a record: $out"
+done
+for tool in sg-show sg-diff sg-check; do
+  fn=_${tool//-/_}
+  out=$(complete_with "$SOURCE_DIR/completions/$tool" "$fn" "$tool" --state-dir "$E2E_TMP/state" "")
+  ! grep -q '^_' <<<"$out" || fail "$tool offered a record: $out"
+done
 out=$(sg_complete sg-apply --arp-filter e)
 [ "$out" = "ebtables" ] || fail "--arp-filter completion gave: $out"
 # sg-check: options, the SERVICE word, VM names from a snapshot after --src/--dst/--vm.

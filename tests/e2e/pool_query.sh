@@ -73,6 +73,14 @@ PY
 #    A halted VM every member lists is shown once, on no host.
 run vif-of --pool --all --json
 assert_eq 0 "$status" "vif-of --pool --all --json"
+# The pool's JSON is vif-of's documented schema too (docs/vif-of.schema.json).
+cp "$E2E_TMP/out" "$E2E_TMP/pool.json"
+for py in /usr/bin/python3 python3 ""; do
+  [ -n "$py" ] || fail "no python3 with jsonschema (scripts/install-deps installs python3-jsonschema)"
+  "$py" -c 'import jsonschema' 2>/dev/null && break
+done
+"$py" "$SOURCE_DIR/tests/e2e/check_vif_json.py" "$SOURCE_DIR/docs/vif-of.schema.json" "$E2E_TMP/pool.json" ||
+  fail "vif-of --pool --json does not match the schema"
 python3 - "$E2E_TMP/out" <<'PY' || fail "vif-of --pool --all --json"
 import json, sys
 doc = json.load(open(sys.argv[1]))

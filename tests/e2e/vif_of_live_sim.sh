@@ -11,7 +11,7 @@ in_dom0() { "$SIM" dom0 "$name" -- "$@"; }
 
 out=$(in_dom0 "$VIF_OF" i-2-3-VM)
 echo "$out"
-grep -Eq '^i-2-3-VM +7 +vif7\.0 +xenbr0 +06:f8:c8:00:00:09 +up ' <<<"$out" ||
+grep -Eq '^i-2-3-VM +7 +vif7\.0 +xenbr0 +06:f8:c8:00:00:09 +[^ ]+ +up ' <<<"$out" ||
   fail "live: i-2-3-VM should be vif7.0 on xenbr0 with guest MAC 06:f8:c8:00:00:09"
 
 out=$(in_dom0 "$VIF_OF" --iface tap8.0)

@@ -53,7 +53,8 @@ assert bridges("r-4-VM") == {"vif6.0": "xenbr0", "vif6.1": "xapi0"}
 assert bridges("Control domain on host: Rack1Pod1Host22") == {"vif0.0": "xapi0"}
 vif70 = vms["i-2-3-VM"]["vifs"][0]
 assert vif70 == {"name": "vif7.0", "kind": "vif", "device": 0, "bridge": "xenbr0",
-                 "mac": "fe:ff:ff:ff:ff:ff", "guest_mac": None, "mtu": 1500, "state": "up",
+                 "mac": "fe:ff:ff:ff:ff:ff", "guest_mac": None, "ipv4": [], "ipv6": [],
+                 "mtu": 1500, "state": "up",
                  "rx_packets": 11, "rx_bytes": 1098, "rx_errors": 0, "rx_dropped": 0,
                  "tx_packets": 40, "tx_bytes": 13418, "tx_errors": 0, "tx_dropped": 7}, vif70
 assert vms["i-2-3-VM"]["dom_id"] == 7 and vms["i-2-3-VM"]["power_state"] is None

@@ -118,3 +118,40 @@ TEST_CASE("find_iface and find_mac answer the reverse questions", "[host]") {
   // dom0's netback MAC says nothing about the guest.
   CHECK(find_mac(host, "fe:ff:ff:ff:ff:ff").empty());
 }
+
+TEST_CASE("join_host gives each NIC the guest agent's addresses of its device", "[host]") {
+  HostInputs inputs;
+  Vm guest = vm("i-2-3-VM", "u1", 7);
+  guest.networks = {{"0/ip", "10.1.1.2"},       {"0/ipv4/0", "10.1.1.2"}, {"0/ipv4/1", "10.1.1.9"},
+                    {"0/ipv6/0", "FE80::4f8:c8ff:fe00:9"}, {"0/ipv6/10", "fd00:1::a"},
+                    {"0/ipv6/2", "fd00:1::2"},  {"1/ip", "192.168.0.5"},  {"10/ip", "10.9.9.9"},
+                    {"1/ipv6/0", " "}};
+  inputs.vms = {guest};
+  inputs.links = {link("vif7.0"), link("tap7.0"), link("vif7.1"), link("vif7.2")};
+  const HostMap host = join_host(std::move(inputs));
+  REQUIRE(host.vms.size() == 1);
+  const auto &vifs = host.vms[0].vifs;
+  REQUIRE(vifs.size() == 4);
+  CHECK(vifs[0].name == "vif7.0");
+  CHECK(vifs[0].ipv4 == std::vector<std::string>{"10.1.1.2", "10.1.1.9"}); // "ip" first, no repeat
+  // Canonical IPv6, ordered by the agent's index (2 before 10), not as text.
+  CHECK(vifs[0].ipv6 == std::vector<std::string>{"fe80::4f8:c8ff:fe00:9", "fd00:1::2", "fd00:1::a"});
+  CHECK(vifs[1].name == "tap7.0"); // the HVM twin of device 0: the same guest NIC
+  CHECK(vifs[1].ipv4 == vifs[0].ipv4);
+  CHECK(vifs[2].ipv4 == std::vector<std::string>{"192.168.0.5"}); // device 1, not 10
+  CHECK(vifs[2].ipv6.empty());
+  CHECK(vifs[3].ipv4.empty());
+}
+
+TEST_CASE("find_ip compares addresses, not spellings", "[host]") {
+  HostInputs inputs;
+  Vm guest = vm("v6", "u1", 7);
+  guest.networks = {{"0/ipv6/0", "2001:db8::238"}, {"0/ip", "10.1.1.2"}};
+  inputs.vms = {guest};
+  const HostMap host = join_host(std::move(inputs));
+  CHECK(find_ip(host, "2001:DB8:0::238").size() == 1);
+  CHECK(find_ip(host, "2001:db8:0:0:0:0:0:238").size() == 1);
+  CHECK(find_ip(host, "10.1.1.2").size() == 1);
+  CHECK(find_ip(host, "2001:db8::239").empty());
+  CHECK(find_ip(host, "10.1.1.20").empty());
+}

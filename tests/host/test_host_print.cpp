@@ -45,9 +45,9 @@ TEST_CASE("render_vif_table aligns columns and clips long VM names", "[hostprint
   selection.add_vm(halted);
   const std::string table = render_vif_table(selection, {});
   CHECK(table ==
-        "VM                   DOM IFACE  BRIDGE MAC               STATE  RX pkt/B TX pkt/B DROP rx/tx\n"
-        "a VM with a rather ~   7 vif7.0 xenbr0 06:f8:c8:00:00:09 up      11/1.1K   40/13K        0/7\n"
-        "stopped                - -      -      -                 halted        -        -          -\n");
+        "VM                   DOM IFACE  BRIDGE MAC               IP STATE  RX pkt/B TX pkt/B DROP rx/tx\n"
+        "a VM with a rather ~   7 vif7.0 xenbr0 06:f8:c8:00:00:09 -  up      11/1.1K   40/13K        0/7\n"
+        "stopped                - -      -      -                 -  halted        -        -          -\n");
   const std::string wide = render_vif_table(selection, {true, true});
   CHECK(wide.find("a VM with a rather long name") != std::string::npos);
   CHECK(wide.find("11/1098") != std::string::npos);
@@ -112,9 +112,10 @@ const char *kind_name(RowKind kind) {
   return "?";
 }
 
-const VifColumn kAllColumns[] = {VifColumn::vm,     VifColumn::dom,   VifColumn::iface,
-                                 VifColumn::bridge, VifColumn::mac,   VifColumn::state,
-                                 VifColumn::rx,     VifColumn::tx,    VifColumn::drop};
+const VifColumn kAllColumns[] = {VifColumn::vm,    VifColumn::dom,   VifColumn::iface,
+                                 VifColumn::bridge, VifColumn::mac,  VifColumn::ip,
+                                 VifColumn::state,  VifColumn::rx,   VifColumn::tx,
+                                 VifColumn::drop};
 
 // Every kind of row: a VM's interfaces (one with a guest MAC), a running VM
 // without interfaces, a halted VM, an orphan, and an uplink port.
@@ -125,7 +126,10 @@ struct AllRows {
   Link uplink;
   HostSelection selection;
   AllRows() {
+    vm.vifs[0].ipv4 = {"10.1.1.2", "10.1.1.9"};
+    vm.vifs[0].ipv6 = {"fd00:1::2"};
     HostVif tap = vm.vifs[0];
+    tap.ipv4.clear(); // one with IPv6 only
     tap.name = "tap7.0";
     tap.kind = VifKind::tap;
     tap.guest_mac.reset();
@@ -172,7 +176,8 @@ TEST_CASE("every JSON field has its table column, and every column its JSON fiel
   const std::set<std::pair<RowKind, VifColumn>> table_only{
       {RowKind::orphan, VifColumn::vm}, // "(orphan)": orphans are JSON's "orphans"
       {RowKind::vm_only, VifColumn::iface},  {RowKind::vm_only, VifColumn::bridge},
-      {RowKind::vm_only, VifColumn::mac},    {RowKind::vm_only, VifColumn::rx},
+      {RowKind::vm_only, VifColumn::mac},    {RowKind::vm_only, VifColumn::ip},
+      {RowKind::vm_only, VifColumn::rx},
       {RowKind::vm_only, VifColumn::tx},     {RowKind::vm_only, VifColumn::drop},
   };
   // dom0's own ports (--bridge) are rows of the table only.
@@ -254,13 +259,13 @@ TEST_CASE("the table and the JSON say the same about every row", "[hostprint]") 
     ++rows;
     std::istringstream words(line);
     std::vector<std::string> cells{std::istream_iterator<std::string>(words), {}};
-    REQUIRE(cells.size() >= 9);
-    // The VM name may hold blanks: it is what precedes the last 8 cells.
-    std::vector<std::string> tail(cells.end() - 8, cells.end());
+    REQUIRE(cells.size() >= 10);
+    // The VM name may hold blanks: it is what precedes the last 9 cells.
+    std::vector<std::string> tail(cells.end() - 9, cells.end());
     const std::string &dom = tail[0], &iface = tail[1], &bridge = tail[2], &mac = tail[3],
-                      &state = tail[4], &rx = tail[5], &tx = tail[6], &drop = tail[7];
+                      &ip = tail[4], &state = tail[5], &rx = tail[6], &tx = tail[7], &drop = tail[8];
     std::string vm_name = cells[0]; // (the fixture's names have single blanks)
-    for (auto word = cells.begin() + 1; word != cells.end() - 8; ++word)
+    for (auto word = cells.begin() + 1; word != cells.end() - 9; ++word)
       vm_name += " " + *word;
     INFO(line);
     if (iface == "-") { // a VM without interfaces
@@ -279,6 +284,13 @@ TEST_CASE("the table and the JSON say the same about every row", "[hostprint]") 
     CHECK(dom == text(vm.is_null() ? vif["dom_id"] : vm["dom_id"]));
     CHECK(bridge == text(vif["bridge"]));
     CHECK(mac == text(vif["guest_mac"].is_null() ? vif["mac"] : vif["guest_mac"]));
+    std::vector<std::string> addresses = vif["ipv4"];
+    for (const auto &v6 : vif["ipv6"])
+      addresses.push_back(v6);
+    std::string joined; // the wide table: every address, comma-separated
+    for (const auto &address : addresses)
+      joined += (joined.empty() ? "" : ",") + address;
+    CHECK(ip == (addresses.empty() ? "-" : joined));
     CHECK(state == text(vif["state"]));
     CHECK(rx == text(vif["rx_packets"]) + "/" + text(vif["rx_bytes"]));
     CHECK(tx == text(vif["tx_packets"]) + "/" + text(vif["tx_bytes"]));
@@ -307,10 +319,40 @@ TEST_CASE("render_vif_json puts a VM's rows together, orphans last, ports nowher
   REQUIRE(doc["orphans"].size() == 1);
   CHECK(doc["orphans"][0]["name"] == "vif12.0");
   CHECK(json.find("eth0") == std::string::npos);
-  CHECK(render_vif_json(HostSelection{}, false) == "{\"vms\":[],\"orphans\":[]}\n");
+  CHECK(render_vif_json(HostSelection{}, false) ==
+        "{\"schema_version\":1,\"vms\":[],\"orphans\":[]}\n");
   // The table keeps the selection's order.
   const std::string table = render_vif_table(selection, {});
   CHECK(table.find("vif12.0") < table.find("vif7.0"));
   CHECK(table.find("eth0") < table.find("stopped"));
   CHECK(table.find("stopped") < table.find("tap7.0"));
+}
+
+TEST_CASE("the IP column shows the first address and how many more, or all when wide", "[hostprint]") {
+  HostVm vm = sample_vm();
+  vm.vifs[0].ipv4 = {"10.1.1.2", "10.1.1.9"};
+  vm.vifs[0].ipv6 = {"fd00:1::2"};
+  HostVif v6only = vm.vifs[0];
+  v6only.name = "vif7.1";
+  v6only.device = 1;
+  v6only.ipv4.clear();
+  HostVif one = vm.vifs[0];
+  one.name = "vif7.2";
+  one.device = 2;
+  one.ipv4 = {"192.168.0.5"};
+  one.ipv6.clear();
+  vm.vifs.push_back(v6only);
+  vm.vifs.push_back(one);
+  HostSelection selection;
+  selection.add_vm(vm);
+  const std::string table = render_vif_table(selection, {});
+  CHECK(table.find(" 10.1.1.2+2 ") != std::string::npos);
+  CHECK(table.find(" fd00:1::2 ") != std::string::npos);
+  CHECK(table.find(" 192.168.0.5 ") != std::string::npos);
+  const std::string wide = render_vif_table(selection, {false, true});
+  CHECK(wide.find(" 10.1.1.2,10.1.1.9,fd00:1::2 ") != std::string::npos);
+  const auto doc = nlohmann::json::parse(render_vif_json(selection, false));
+  CHECK(doc["vms"][0]["vifs"][0]["ipv4"] == nlohmann::json({"10.1.1.2", "10.1.1.9"}));
+  CHECK(doc["vms"][0]["vifs"][1]["ipv4"] == nlohmann::json::array());
+  CHECK(doc["vms"][0]["vifs"][1]["ipv6"] == nlohmann::json({"fd00:1::2"}));
 }

@@ -30,6 +30,7 @@ struct Options {
   double timeout_seconds = 10;
   std::string capture_dir;
   bool list_vms = false;
+  std::string list_values_of; // --list-vm-values NAME
   int cache_ttl = 30;
   bool pool = false;
 };
@@ -90,43 +91,73 @@ LiveOptions live_options(const Options &o) {
   return live;
 }
 
-// Hidden --list-vms for bash completion: cached names, refreshed at most
-// every --cache-ttl seconds with a short xe timeout; a stale list beats a
-// TAB that hangs.
-int list_vm_names(const Options &o) {
-  std::vector<std::string> names;
+// Hidden --list-vms and --list-vm-values NAME for bash completion: the
+// running VMs of this host with their addresses and MACs, cached and
+// refreshed at most every --cache-ttl seconds with a short xe timeout; a
+// stale list beats a TAB that hangs.
+Result<std::vector<CachedVm>> completion_vms(const Options &o) {
   if (any_file_input(o)) {
     auto texts = captured_texts(o);
     if (!texts)
-      return cli::kUsage;
+      return tl::unexpected(texts.error());
     auto local = local_vms_of_texts(texts->vm_list, texts->inventory);
     if (!local)
-      return cli::kUsage;
-    names = local->names();
-  } else {
-    const std::string path = default_name_cache_path();
-    auto cached = read_name_cache(path);
-    if (cached && cached->age.count() < o.cache_ttl) {
-      names = cached->names;
-    } else {
-      // This host's running VMs only: xe answers for the whole pool.
-      auto runner = make_process_runner();
-      LiveOptions live = live_options(o);
-      live.timeout = std::chrono::seconds(2);
-      std::optional<std::vector<std::string>> fresh;
-      if (auto local = read_local_vms(*runner, live))
-        fresh = local->names();
-      if (fresh) {
-        names = *fresh;
-        write_name_cache(path, names);
-      } else if (cached) {
-        names = cached->names;
-      }
-    }
+      return tl::unexpected(local.error());
+    std::optional<std::vector<XeVif>> vifs;
+    if (texts->vif_list)
+      if (auto parsed = parse_xe_vif_list(texts->vif_list->text, texts->vif_list->source))
+        vifs = std::move(*parsed);
+    return cached_vms_of(local->running_here, vifs ? &*vifs : nullptr);
+  }
+  const std::string path = default_name_cache_path();
+  auto cached = read_name_cache(path);
+  if (cached && cached->age.count() < o.cache_ttl)
+    return cached->vms;
+  // This host's running VMs only: xe answers for the whole pool.
+  auto runner = make_process_runner();
+  LiveOptions live = live_options(o);
+  live.timeout = std::chrono::seconds(2);
+  if (auto local = read_local_vms(*runner, live)) {
+    auto vifs = read_guest_macs(*runner, live);
+    auto fresh = cached_vms_of(local->running_here, vifs ? &*vifs : nullptr);
+    write_name_cache(path, fresh);
+    return fresh;
+  }
+  return cached ? cached->vms : std::vector<CachedVm>{};
+}
+
+int list_vm_names(const Options &o) {
+  auto vms = completion_vms(o);
+  if (!vms) {
+    cli::print_error(kProg, vms.error());
+    return cli::kUsage;
   }
   std::string out;
-  for (const auto &name : names)
-    out += name + "\n";
+  for (const auto &vm : *vms)
+    out += vm.name + "\n";
+  cli::write_stdout(out);
+  return cli::kOk;
+}
+
+// "vm-id 3", "ip 10.1.1.2", "mac 06:f8:c8:00:00:09": one value a line, what
+// completion offers after --vm-id, --ip and --mac once --vm NAME is given.
+int list_vm_values(const Options &o) {
+  auto vms = completion_vms(o);
+  if (!vms) {
+    cli::print_error(kProg, vms.error());
+    return cli::kUsage;
+  }
+  std::string out;
+  if (auto id = cloudstack_vm_id(o.list_values_of))
+    out += "vm-id " + *id + "\n";
+  for (const auto &vm : *vms) {
+    if (vm.name != o.list_values_of)
+      continue;
+    for (const auto &ip : vm.ips)
+      out += "ip " + ip + "\n";
+    for (const auto &mac : vm.macs)
+      out += "mac " + mac + "\n";
+  }
   cli::write_stdout(out);
   return cli::kOk;
 }
@@ -170,6 +201,8 @@ int vif_of_pool(const Options &o) {
 int vif_of(const Options &o) {
   if (o.list_vms)
     return list_vm_names(o);
+  if (!o.list_values_of.empty())
+    return list_vm_values(o);
   const bool selecting = o.query.all || !o.query.vms.empty() || !o.query.domids.empty() ||
                          !o.query.ifaces.empty() || !o.query.macs.empty() ||
                          !o.query.ips.empty() || !o.query.bridges.empty();
@@ -308,6 +341,7 @@ int main(int argc, char **argv) {
 
   // For bash completion only.
   app.add_flag("--list-vms", o.list_vms)->group("");
+  app.add_option("--list-vm-values", o.list_values_of)->group("");
   app.add_option("--cache-ttl", o.cache_ttl)->group("")->check(cli::number_in(0, 86400));
 
   return cli::run(app, argc, argv, [&] { return vif_of(o); });

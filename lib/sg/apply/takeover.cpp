@@ -22,6 +22,7 @@
 #include "sg_view.hpp"
 #include "state_files.hpp"
 #include "text.hpp"
+#include "text.hpp"
 #include "validate.hpp"
 
 namespace vifwall {
@@ -57,24 +58,17 @@ struct SharedView {
   }
 };
 
-std::string join_words(const std::vector<std::string> &words, const char *separator) {
-  std::string out;
-  for (const auto &word : words)
-    out += (out.empty() ? "" : separator) + word;
-  return out;
-}
-
 std::string describe(const VmView &view) {
   std::string what = "taken over from CloudStack's vmops";
   std::vector<std::string> parts;
   if (!view.vmops.rule_sets.empty())
-    parts.push_back(std::to_string(view.vmops.rule_sets.size()) + " per-rule sets replaced");
+    parts.push_back(counted(view.vmops.rule_sets.size(), "per-rule set") + " replaced");
   if (!view.vmops.nat_mac_vifs.empty())
     parts.push_back("MAC check moved from the ebtables nat table");
   if (!view.leftovers.empty())
-    parts.push_back(std::to_string(view.leftovers.size()) + " leftovers removed");
+    parts.push_back(counted(view.leftovers.size(), "leftover") + " removed");
   if (!parts.empty())
-    what += " (" + join_words(parts, ", ") + ")";
+    what += " (" + join_strings(parts, ", ") + ")";
   return what;
 }
 

@@ -7,6 +7,7 @@
 
 #include "model.hpp"
 #include "sg_names.hpp"
+#include "text.hpp"
 #include "vmops_layout.hpp"
 
 namespace vifwall::apply_detail {
@@ -307,8 +308,8 @@ std::vector<std::string> change_summary(const Change &change) {
   add("ebtables", change.ebtables);
   add("arptables", change.arptables);
   if (!change.nat_deletions.empty())
-    lines.push_back(change.what + ": ebtables nat -" + std::to_string(change.nat_deletions.size()) +
-                    " rules (CloudStack's MAC checks)");
+    lines.push_back(change.what + ": ebtables nat -" + counted(change.nat_deletions.size(), "rule") +
+                    " (CloudStack's MAC checks)");
   if (!change.sets_to_load.empty() || !change.sets_to_destroy.empty())
     lines.push_back(change.what + ": ipset " + std::to_string(change.sets_to_load.size()) +
                     " loaded, " + std::to_string(change.sets_to_destroy.size()) + " destroyed");

@@ -137,12 +137,7 @@ public:
   }
 
 private:
-  static std::string join(const std::vector<std::string> &list) {
-    std::string out;
-    for (const auto &item : list)
-      out += (out.empty() ? "" : "; ") + item;
-    return out;
-  }
+  static std::string join(const std::vector<std::string> &list) { return join_strings(list, "; "); }
   ViewPrinter &p;
 };
 

@@ -33,6 +33,7 @@
 #include "firewall_snapshot.hpp"
 #include "sg_compare.hpp"
 #include "sg_view.hpp"
+#include "text.hpp"
 
 namespace vifwall::compare_detail {
 
@@ -42,12 +43,7 @@ inline bool contains(const std::vector<std::string> &list, const std::string &va
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-inline std::string join(const std::vector<std::string> &words, const std::string &sep) {
-  std::string out;
-  for (const auto &word : words)
-    out += (out.empty() ? "" : sep) + word;
-  return out;
-}
+using vifwall::join_strings;
 
 // "iptables", "ip6tables", "ebtables", "arptables".
 std::string table_name(Family family);

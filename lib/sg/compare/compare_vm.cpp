@@ -51,7 +51,7 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
     planned.push_back(chain.name);
     if (!live->chain(chain.name)) {
       out.push_back({DiffKind::missing, table, chain.name,
-                     "(the whole chain, " + std::to_string(chain.rules.size()) + " rules)", {},
+                     "(the whole chain, " + counted(chain.rules.size(), "rule") + ")", {},
                      "chain does not exist"});
       continue;
     }
@@ -65,8 +65,7 @@ void compare_vm_table(Family family, const std::string &vm, const DesiredVm &des
       continue;
     out.push_back({DiffKind::extra, table, live_chain,
                    "(the whole chain, " +
-                       std::to_string(ctx.indexed(family).rules_of(live_chain).size()) +
-                       " rules)",
+                       counted(ctx.indexed(family).rules_of(live_chain).size(), "rule") + ")",
                    {}, "chain not desired"});
   }
   std::vector<SharedRule> want;
@@ -111,7 +110,7 @@ void compare_vifs(const std::string &vm, const VmView *view, const RunningVm &ru
       if (contains(rule.args, vif) && !contains(where, rule.table + " " + rule.chain))
         where.push_back(rule.table + " " + rule.chain);
     stale_diffs.push_back({DiffKind::stale_vif, "", "", vif, {},
-                           why + "; rules for it in " + join(where, ", ")});
+                           why + "; rules for it in " + join_strings(where, ", ")});
   }
   if (!stale.empty()) {
     // Rules about a stale VIF are one finding, not one per rule.
@@ -177,7 +176,7 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
     for (const auto &chain : table_plan.owned_chains) {
       if (!live->chain(chain.name)) {
         out.push_back({DiffKind::missing, table, chain.name,
-                       "(the whole chain, " + std::to_string(chain.rules.size()) + " rules)", {},
+                       "(the whole chain, " + counted(chain.rules.size(), "rule") + ")", {},
                        "chain does not exist"});
         continue;
       }

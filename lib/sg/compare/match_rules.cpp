@@ -51,7 +51,7 @@ std::string rule_key(Family family, const Args &args, const SetMembers &sets, bo
     copy[at] = "@set";
   } else {
     auto found = sets.find(args[at]);
-    copy[at] = found == sets.end() ? "@missing" : "@{" + join(found->second, ",") + "}";
+    copy[at] = found == sets.end() ? "@missing" : "@{" + join_strings(found->second, ",") + "}";
   }
   return canonical_args(family, copy);
 }
@@ -158,9 +158,9 @@ std::string member_difference(const std::vector<std::string> &want,
       extra.push_back(m);
   std::string out;
   if (!missing.empty())
-    out += "missing " + join(missing, ", ");
+    out += "missing " + join_strings(missing, ", ");
   if (!extra.empty())
-    out += std::string(out.empty() ? "" : "; ") + "extra " + join(extra, ", ");
+    out += std::string(out.empty() ? "" : "; ") + "extra " + join_strings(extra, ", ");
   return out;
 }
 

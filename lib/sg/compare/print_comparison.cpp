@@ -13,7 +13,6 @@ namespace vifwall {
 
 namespace {
 
-using compare_detail::join;
 using report::Printer;
 using report::Show;
 using report::TextForm;
@@ -42,14 +41,10 @@ std::string brief(const std::vector<Difference> &differences) {
   if (counts[DiffKind::unprotected])
     parts.push_back("unprotected");
   if (!stale_vifs.empty())
-    parts.push_back("stale " + join(stale_vifs, " "));
+    parts.push_back("stale " + join_strings(stale_vifs, " "));
   if (!unprotected_vifs.empty())
-    parts.push_back("unprotected " + join(unprotected_vifs, " "));
-  return join(parts, ", ");
-}
-
-std::string plural(std::size_t n, const char *word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+    parts.push_back("unprotected " + join_strings(unprotected_vifs, " "));
+  return join_strings(parts, ", ");
 }
 
 // The summary without its newline; `differing` is c.vms_differing(),
@@ -69,16 +64,16 @@ std::string summary_line(const Comparison &c, std::size_t differing) {
     parts.push_back("and " + std::to_string(differing - kNamed) + " more");
   const std::size_t ok = c.vms.size() - differing;
   if (c.host.empty() && differing == 0) {
-    out += "no differences, " + plural(ok, "VM") + " ok";
+    out += "no differences, " + counted(ok, "VM") + " ok";
   } else {
     if (differing > 0)
-      out += plural(differing, "VM") + (differing == 1 ? " differs" : " differ");
+      out += counted(differing, "VM") + (differing == 1 ? " differs" : " differ");
     else
       out += "host setup differs";
-    out += " (" + join(parts, "; ") + "), " + plural(ok, "VM") + " ok";
+    out += " (" + join_strings(parts, "; ") + "), " + counted(ok, "VM") + " ok";
   }
   if (!c.problems.empty())
-    out += "; " + plural(c.problems.size(), "problem") + " (not all compared)";
+    out += "; " + counted(c.problems.size(), "problem") + " (not all compared)";
   return out;
 }
 
@@ -126,10 +121,11 @@ void print_difference(Printer &p, const std::string &who, const Difference &d) {
   p.string(located ? Show::any : Show::json, "chain", d.chain, {" "});
   if (located)
     p.text(":");
-  p.string(Show::any, "rule", d.rule, {" "});
+  // Two-digit MACs, as people and xe write them (ebtables -L does not).
+  p.string(Show::any, "rule", normalize_macs_in(d.rule), {" "});
   p.strings(Show::json, "args", d.args); // text has the rule's readable form
   const bool bare = d.rule.empty() && !located;
-  p.string(Show::any, "detail", d.detail, bare ? TextForm{" "} : TextForm{" (", ")"});
+  p.string(Show::any, "detail", normalize_macs_in(d.detail), bare ? TextForm{" "} : TextForm{" (", ")"});
   p.text("\n");
   p.close_object();
 }

@@ -175,8 +175,8 @@ bool judge_whole_vm(const std::string &name, const DesiredVm *want, const VmView
       for (const auto &chain : list)
         if (!contains(chains, chain))
           chains.push_back(chain);
-    vm.differences.push_back({DiffKind::extra, "", "", "chains " + join(chains, ", "), {},
-                              std::to_string(live->raw.size()) + " rules of a VM not in " +
+    vm.differences.push_back({DiffKind::extra, "", "", "chains " + join_strings(chains, ", "), {},
+                              counted(live->raw.size(), "rule") + " of a VM not in " +
                                   desired.source});
   } else if (up) {
     vm.differences.push_back(

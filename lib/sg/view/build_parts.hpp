@@ -58,4 +58,14 @@ void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot);
 // names over 14 characters).
 void find_orphan_vmops_sets(FirewallView &view, const FirewallSnapshot &snapshot);
 
+// ---- drop_counts.cpp ---------------------------------------------------------
+
+// The VM's drops (DropCount), from its DROP rules' counters.  Reads system,
+// ingress_chain, egress_chain, def_chain, raw.
+void fill_drops(VmView &vm);
+
+// The host's drops: each DROP rule of host.raw, then each built-in chain of
+// the snapshot's filter tables whose policy is DROP.
+void fill_host_drops(HostView &host, const FirewallSnapshot &snapshot);
+
 } // namespace vifwall::view_detail

@@ -278,12 +278,14 @@ struct Builder {
       fill_rules(vm);
       fill_sets(vm);
       fill_vmops_traits(vm, snapshot);
+      fill_drops(vm);
       view.vms.push_back(std::move(vm));
     }
     find_orphan_vmops_sets(view, snapshot);
     std::sort(view.vms.begin(), view.vms.end(),
               [](const VmView &a, const VmView &b) { return natural_less(a.name, b.name); });
     host_checks(view.host, snapshot);
+    fill_host_drops(view.host, snapshot);
     return std::move(view);
   }
 };

@@ -19,13 +19,6 @@ using Layout = TextLayout;
 
 // ---- the text of facts ---------------------------------------------------------
 
-std::string join(const std::vector<std::string> &words, const std::string &sep) {
-  std::string out;
-  for (const auto &word : words)
-    out += (out.empty() ? "" : sep) + word;
-  return out;
-}
-
 std::string pad(std::string text, std::size_t width) {
   if (text.size() < width)
     text.append(width - text.size(), ' ');
@@ -69,12 +62,14 @@ constexpr std::string_view kUserVm = "{name}{kind}{naming}  [chains: {chains}]\n
                                      "  IPs:        {ips}{ipset}\n"
                                      "  MAC:        {mac}\n"
                                      "  Protection: {protections}\n"
-                                     "{vmops}{leftovers}{ingress}{egress}{sets}";
+                                     "{vmops}{leftovers}{drops}{ingress}{egress}{sets}";
 constexpr std::string_view kSystemVm = "{name}{kind}{naming}  [chains: {chains}]\n"
                                        "  VIFs:       {vifs}\n"
                                        "  Traffic:    from the VM {egress_default}, to the VM {default}\n"
-                                       "{leftovers}{sets}";
+                                       "{leftovers}{drops}{sets}";
 constexpr std::string_view kRawVm = "## {name}\n{raw}{sets}";
+// A VM's drops on one line; the host's one a line (print_view's drop_counts).
+const TextLayout kVmDrops = TextLayout::list(", ", "", "  Dropped:    ", "\n");
 
 std::string_view protection_form(const std::string &name) {
   if (name == "ip")
@@ -114,8 +109,9 @@ struct Walk {
     } else if (o.counters) {
       const std::string approx = c->approximate ? "~" : "";
       packets = "  " + approx + (o.exact ? std::to_string(c->packets) : compact_count(c->packets, false)) +
-                " pkts, ";
-      bytes = approx + (o.exact ? std::to_string(c->bytes) : compact_count(c->bytes, true)) + " bytes";
+                (c->packets == 1 ? " pkt, " : " pkts, ");
+      bytes = approx + (o.exact ? std::to_string(c->bytes) : compact_count(c->bytes, true)) +
+              (c->bytes == 1 ? " byte" : " bytes");
     }
     p.field("packets", c->packets, packets);
     p.field("bytes", c->bytes, bytes);
@@ -146,7 +142,7 @@ struct Walk {
   }
 
   void host(const HostView &host) {
-    p.open_object("host", Layout::of_form(o.raw ? "## host\n{raw}" : "host setup: {setup}\n{checks}{leftovers}"));
+    p.open_object("host", Layout::of_form(o.raw ? "## host\n{raw}" : "host setup: {setup}\n{checks}{leftovers}{drops}"));
     p.field("setup", setup_json(host), setup_text(host));
     p.open_array("checks", Layout::list(""));
     for (const auto &check : host.checks) {
@@ -154,7 +150,7 @@ struct Walk {
       // The uplinks (a field of the host, below) show with their check.
       const bool uplinks = check.what == "FORWARD accepts bridged traffic out of the uplinks" &&
                            !host.uplinks.empty();
-      p.field("what", check.what, uplinks ? check.what + " (" + join(host.uplinks, ", ") + ")" : check.what);
+      p.field("what", check.what, uplinks ? check.what + " (" + join_strings(host.uplinks, ", ") + ")" : check.what);
       p.field("present", check.present, check.present ? "yes  " : check.required ? "NO   " : "no   ");
       p.field("required", check.required, "");
       p.close();
@@ -162,6 +158,8 @@ struct Walk {
     p.close();
     p.field("uplinks", host.uplinks, "");
     leftovers(host.leftovers, "  Leftovers:  ");
+    drop_counts(host.drops, Layout::list("\n    ", "", "  Dropped by default:\n    ", "\n"),
+                "{packets}  {text}", true);
     raw_rules(host.raw);
     p.close();
   }
@@ -206,7 +204,7 @@ struct Walk {
                        (pr.name == "arp" || (pr.name == "mac" && pr.how != "ebtables"));
       p.field("how", pr.how, how ? " (" + pr.how + ")" : "");
       p.field("vifs", pr.vifs, "");
-      p.field("missing_vifs", pr.missing_vifs, partly ? " (not on " + join(pr.missing_vifs, ", ") + ")" : "");
+      p.field("missing_vifs", pr.missing_vifs, partly ? " (not on " + join_strings(pr.missing_vifs, ", ") + ")" : "");
       p.close();
     }
     p.close();
@@ -259,11 +257,12 @@ struct Walk {
     p.field("ipset", vm.ipset, ipset);
     if (vm.ipset_missing)
       p.field("ipset_missing", true, "");
-    p.field("ips", vm.ips, vm.ips.empty() ? std::string("none") : join(vm.ips, ", "));
+    p.field("ips", vm.ips, vm.ips.empty() ? std::string("none") : join_strings(vm.ips, ", "));
     p.field("mac", vm.mac, vm.mac ? *vm.mac : std::string("unknown (no MAC rule)"));
     protections(vm);
     vmops(vm);
     leftovers(vm.leftovers, "  Leftovers:  ");
+    drop_counts(vm.drops, kVmDrops, "{text} {packets}", false);
     // One column for the counters of both directions.
     std::size_t width = 0;
     for (const auto *list : {&vm.ingress, &vm.egress})
@@ -284,6 +283,7 @@ struct Walk {
     p.field("egress_default", vm.egress_default,
             vm.egress_default == "RETURN" ? "not filtered" : "not passed through");
     leftovers(vm.leftovers, "  Leftovers:  ");
+    drop_counts(vm.drops, kVmDrops, "{text} {packets}", false);
   }
 
   // What says CloudStack's own plugin programmed the VM (sg-apply's layout
@@ -294,11 +294,53 @@ struct Walk {
                                                      "({rule_sets}{nat_mac_vifs}); "
                                                      "`sg-apply takeover` converts it\n")
                                    : Layout::hidden());
-    p.field("rule_sets", t.rule_sets, t.rule_sets.empty() ? "" : "per-rule sets " + join(t.rule_sets, ", "));
+    p.field("rule_sets", t.rule_sets, t.rule_sets.empty() ? "" : "per-rule sets " + join_strings(t.rule_sets, ", "));
     p.field("nat_mac_vifs", t.nat_mac_vifs,
             t.nat_mac_vifs.empty() ? ""
                                    : std::string(t.rule_sets.empty() ? "" : "; ") +
-                                         "MAC check in the ebtables nat table for " + join(t.nat_mac_vifs, ", "));
+                                         "MAC check in the ebtables nat table for " + join_strings(t.nat_mac_vifs, ", "));
+    p.close();
+  }
+
+  // What the DROP rules dropped, by why (DropCount); in the text only when
+  // counters are shown, as "ingress default 12 pkts" (`form`).
+  // `aligned`: the counts right-aligned (one drop a line).
+  void drop_counts(const std::vector<DropCount> &list, const Layout &layout, std::string_view form,
+                   bool aligned) {
+    p.open_array("drops", o.counters && !o.raw ? layout : Layout::hidden());
+    auto count_text = [&](const RuleCounters &c) {
+      return (c.approximate ? "~" : "") +
+             (o.exact ? std::to_string(c.packets) : compact_count(c.packets, false)) +
+             (c.packets == 1 ? " pkt" : " pkts");
+    };
+    std::size_t width = 0;
+    for (const auto &drop : list)
+      width = aligned ? std::max(width, count_text(drop.counters).size()) : 0;
+    for (const auto &drop : list) {
+      p.open_object("", Layout::of_form(form));
+      p.field("kind", drop.kind, "");
+      p.field("text", drop.text, drop.text);
+      const RuleCounters &c = drop.counters;
+      std::string packets = count_text(c);
+      packets.insert(0, width - std::min(width, packets.size()), ' ');
+      p.field("packets", c.packets, packets);
+      p.field("bytes", c.bytes, "");
+      if (c.approximate)
+        p.field("approximate", true, "");
+      p.open_array("rules", Layout::hidden());
+      for (const auto &rule : drop.rules) {
+        p.open_object("", Layout::hidden());
+        p.field("table", rule.table, "");
+        p.field("chain", rule.chain, "");
+        p.field("position", static_cast<std::uint64_t>(rule.position), "");
+        p.field("args", rule.args, "");
+        p.field("packets", rule.counters ? JsonValue(rule.counters->packets) : JsonValue(nullptr), "");
+        p.field("bytes", rule.counters ? JsonValue(rule.counters->bytes) : JsonValue(nullptr), "");
+        p.close();
+      }
+      p.close();
+      p.close();
+    }
     p.close();
   }
 

@@ -108,6 +108,23 @@ struct VmopsTraits {
   bool any() const { return !rule_sets.empty() || !nat_mac_vifs.empty(); }
 };
 
+// What the DROP rules of a VM (or of the host) have dropped, summed by why
+// they drop: the answer to "why was this dropped" next to the rules.
+//   VM:   "ingress-default" (no ingress rule allowed it), "egress-default",
+//         "spoofing" (anti-spoofing: IP, MAC, ARP in any table),
+//         "dhcp-server" (DHCP answers from the VM, requests to it),
+//         "other" (any other DROP rule of its chains);
+//   host: one per DROP rule of the host chains (DEFAULT_EBTABLES: IPv6,
+//         broadcast, VLAN...; BRIDGE-FIREWALL/FORWARD's last rule: bridged
+//         traffic of no VM) and per built-in chain whose policy is DROP.
+// Only when the dump had counters.
+struct DropCount {
+  std::string kind;
+  std::string text;            // for people: "ingress default", "ebtables DEFAULT_EBTABLES -p IPv6"
+  RuleCounters counters;       // the sum (approximate when one count is)
+  std::vector<ViewRule> rules; // the rules counted (a policy: position 0, no args)
+};
+
 enum class Naming {
   current, // <vm>-def: CloudStack 4.x's vmops and sg-apply
   old,     // <base>-def (i-2-3-def): CloudStack before 4.9-ish
@@ -137,6 +154,7 @@ struct VmView {
   std::vector<std::string> unused_sets; // sets named after the VM that no rule uses
   VmopsTraits vmops;
   std::vector<Leftover> leftovers;
+  std::vector<DropCount> drops;      // in the order of DropCount's kinds
 };
 
 struct HostCheck {
@@ -152,6 +170,7 @@ struct HostView {
   // Of no VM: vmops' MAC checks of VIFs no VM's chains use, vmops-named
   // per-rule sets no rule uses and no VM claims.
   std::vector<Leftover> leftovers;
+  std::vector<DropCount> drops;     // by rule, in table order
   bool complete() const;            // every required check present
   bool absent() const;              // no required check present
 };

@@ -24,7 +24,7 @@ TEST_CASE("missing chains and jumps, missing host rules", "[sg_compare][compare_
   REQUIRE(d.size() == 2);
   CHECK(d[0].kind == DiffKind::missing);
   CHECK(d[0].chain == "i-2-3-VM-eg");
-  CHECK(d[0].rule == "(the whole chain, 1 rules)");
+  CHECK(d[0].rule == "(the whole chain, 1 rule)");
   CHECK(d[1].kind == DiffKind::missing);
   CHECK(d[1].table == "ebtables");
   CHECK(d[1].chain == "FORWARD");

@@ -247,3 +247,51 @@ TEST_CASE("read_firewall_view: a snapshot and its view; the VM names one a line"
   auto missing = read_firewall_view(kViewData + "/no-such-snapshot", runner, CaptureOptions{}, "");
   REQUIRE_FALSE(missing);
 }
+
+TEST_CASE("drops: each DROP rule's counters under why it drops, for VMs and the host",
+          "[sg_view][build_view]") {
+  FirewallSnapshot snapshot = snapshot_of("sgshow/cloudstack-old");
+  // Counters where the fixture has none, so that each kind has its own sum.
+  auto set_counters = [&](FwTable &table, const std::string &chain, const std::string &needle,
+                          std::uint64_t packets) {
+    for (auto &rule : table.rules)
+      if (rule.chain == chain && join_rule_words(rule.args).find(needle) != std::string::npos)
+        rule.counters = RuleCounters{packets, packets * 100, false};
+  };
+  set_counters(*snapshot.iptables, "i-2-3-def", "src", 5);
+  set_counters(*snapshot.ebtables, "i-2-3-VM", "-s !", 7);
+  set_counters(*snapshot.ebtables, "i-2-3-VM", "--ip-dport 68", 2);
+  set_counters(*snapshot.ebtables, "DEFAULT_EBTABLES", "IPv6", 44);
+  snapshot.iptables->chains[0].policy = "DROP"; // a built-in chain dropping by policy
+  snapshot.iptables->chains[0].counters = RuleCounters{3, 300, false};
+  const FirewallView view = build_view(snapshot);
+  const VmView *vm = view.find("i-2-3-VM");
+  REQUIRE(vm);
+  std::map<std::string, std::uint64_t> packets;
+  std::uint64_t total = 0;
+  for (const auto &drop : vm->drops) {
+    packets[drop.kind] = drop.counters.packets;
+    for (const auto &rule : drop.rules)
+      total += rule.counters->packets;
+  }
+  CHECK(packets == std::map<std::string, std::uint64_t>{
+                       {"ingress-default", 29},
+                       // iptables source IP, ebtables MAC, arptables' final DROP (ARP not its own)
+                       {"spoofing", 5 + 7 + 3801},
+                       {"dhcp-server", 2}});
+  // Every DROP rule of the VM with counters is counted exactly once.
+  std::uint64_t dropped = 0;
+  for (const auto &rule : vm->raw)
+    for (std::size_t i = 0; rule.counters && i + 1 < rule.args.size(); ++i)
+      if (rule.args[i] == "-j" && rule.args[i + 1] == "DROP")
+        dropped += rule.counters->packets;
+  CHECK(total == dropped);
+  CHECK(vm->drops[0].text == "ingress default");
+
+  std::map<std::string, std::uint64_t> host;
+  for (const auto &drop : view.host.drops)
+    host[drop.text] += drop.counters.packets;
+  CHECK(host.at("ebtables DEFAULT_EBTABLES: -p IPv6") == 44);
+  CHECK(host.at("iptables FORWARD: bridged traffic of no VM") == 0);
+  CHECK(host.at("iptables " + snapshot.iptables->chains[0].name + ": policy DROP") == 3);
+}

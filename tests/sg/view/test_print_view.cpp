@@ -59,6 +59,15 @@ TEST_CASE("the text view says what the firewall means", "[sg_view][print_view]")
                 "  yes  ebtables chain DEFAULT_EBTABLES\n"
                 "  yes  ebtables FORWARD jumps to DEFAULT_EBTABLES\n"
                 "  yes  no stock FORWARD -j RH-Firewall-1-INPUT (CloudStack removes it)\n"
+                "  Dropped by default:\n"
+                "     0 pkts  iptables FORWARD: bridged traffic of no VM\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: -p IPv4 -d Broadcast\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: -p IPv4 -d Multicast\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: -p IPv4 --ip-dst 255.255.255.255\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: -p IPv4 --ip-dst 224.0.0.0/4\n"
+                "    51 pkts  ebtables DEFAULT_EBTABLES: -p IPv6\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: -p 802_1Q\n"
+                "     0 pkts  ebtables DEFAULT_EBTABLES: everything else\n"
                 "\n"
                 "i-2-3-VM  user VM  [chains: i-2-3-VM, i-2-3-VM-def, i-2-3-VM-eg]\n"
                 "  VIFs:       vif7.0 (dom-id 7)\n"
@@ -68,9 +77,10 @@ TEST_CASE("the text view says what the firewall means", "[sg_view][print_view]")
                 "              MAC anti-spoofing: yes\n"
                 "              ARP anti-spoofing: yes (arptables)\n"
                 "              DHCP anti-spoofing: yes\n"
+                "  Dropped:    ingress default 0 pkts, spoofing 0 pkts, DHCP server 0 pkts\n"
                 "  Ingress (i-2-3-VM, default: drop)\n"
                 "    tcp 22 from 10.147.41.240/32  0 pkts, 0 bytes\n"
-                "    icmp type any from 0.0.0.0/0  1 pkts, 84 bytes\n"
+                "    icmp type any from 0.0.0.0/0  1 pkt, 84 bytes\n"
                 "  Egress (i-2-3-VM-eg, default: allow (RETURN))\n"
                 "    (no rules)\n");
 }
@@ -214,7 +224,7 @@ TEST_CASE("a system VM, unused sets and warnings in the text; the new JSON keys"
         R"({"vms":[{"name":"r-4-VM","kind":"system","naming":"current","chains":{"iptables":["r-4-VM"]},)"
         R"("vifs":[{"name":"vif6.0","dom_id":6,"jumps":["iptables in","iptables out"]},)"
         R"({"name":"vif6.1","dom_id":6,"jumps":["iptables in","iptables out"]}],)"
-        R"("chain":"r-4-VM","default":"ACCEPT","egress_default":"RETURN","leftovers":[],"sets":[])");
+        R"("chain":"r-4-VM","default":"ACCEPT","egress_default":"RETURN","leftovers":[],"drops":[],"sets":[])");
   const auto doc = nlohmann::json::parse(render_view_json(view, {view.find("i-2-3-VM")}, false, true));
   CHECK(doc["vms"][0]["sets"][0] == nlohmann::json::parse(R"({"name":"i-2-3-VM","type":"hash:net",)"
                                                           R"("family":"inet","members":["10.147.41.238"],)"
