@@ -256,3 +256,20 @@ TEST_CASE("the text ends with the sg-apply reapply hint only when rules drifted"
   CHECK(render_comparison_text(stale).find("hint") == std::string::npos);
   CHECK(render_comparison_text(Comparison{}).find("hint") == std::string::npos);
 }
+
+TEST_CASE("MACs print with two digits a group, as ebtables -L does not", "[sg_compare][print_comparison]") {
+  // ebtables -L's spelling of the live MAC rule, with another guest's MAC.
+  const auto actual = snapshot_of(kApplied, {{kEb, "[0:0] -A i-2-3-VM -s ! 06:f8:c8:00:00:09 -i vif7.0 -j DROP\n",
+                                              "[0:0] -A i-2-3-VM -s ! 6:f8:c8:0:0:a -i vif7.0 -j DROP\n"}});
+  const Comparison c = compare_firewall(desired_of(kApplied), actual, running_of(kApplied));
+  const std::string text = render_comparison_text(c);
+  INFO(text);
+  CHECK(text.find("06:f8:c8:00:00:0a") != std::string::npos);
+  CHECK(text.find("6:f8:c8:0:0:a") == std::string::npos);
+  const auto doc = nlohmann::json::parse(render_comparison_json(c, false));
+  bool found = false;
+  for (const auto &d : doc["vms"][0]["differences"])
+    if (d["rule"].get<std::string>().find("06:f8:c8:00:00:0a") != std::string::npos)
+      found = true;
+  CHECK(found);
+}
