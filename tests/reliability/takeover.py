@@ -147,7 +147,7 @@ def check_described(sg_apply, env):
     for vm in (A, B, R):
         rel.check("%s: vmops-layout programmed by CloudStack's vmops plugin" % vm in text,
                   "sg-diff does not name %s as vmops' layout:\n%s" % (vm, text))
-    rel.check("%s: missing ebtables %s: -s ! 6:f8:c8:0:0:9 -i vif7.0 -j DROP" % (A, A) in text,
+    rel.check("%s: missing ebtables %s: -s ! 06:f8:c8:00:00:09 -i vif7.0 -j DROP" % (A, A) in text,
               "sg-diff does not say the MAC check moves to the filter table:\n" + text)
     rel.check("run `sg-apply takeover`" in text and "reapply" not in text,
               "sg-diff's hint is not the takeover:\n" + text)
