@@ -4,6 +4,7 @@
 // loaded in transaction.cpp.
 #include "sg_apply.hpp"
 
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <unistd.h>
@@ -470,6 +471,11 @@ Result<SgOutcome> SgApplier::sweep_leftovers() {
 SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
     : impl_(std::make_shared<Impl>(runner, std::move(options))) {
   impl_->on_change = &on_change;
+  // VIFWALL_SG_APPLY_READ=whole: the whole read for every job, as before
+  // the narrow one existed (for benchmarks against it, and to rule it out
+  // when something looks wrong).
+  if (const char *read = std::getenv("VIFWALL_SG_APPLY_READ"); read && std::string(read) == "whole")
+    impl_->options.narrow_read = false;
 }
 
 // One job is one VM's command (a batch of one line is the same command):
