@@ -203,8 +203,16 @@ Result<ScopeRead> FirewallIo::read_scope(const ReadScope &scope) {
     return c;
   };
   const std::string iptables = iptables_program(tools_.iptables.save);
-  std::optional<Result<std::string>> names, whole_eb_text, nat;
-  std::vector<std::function<void()>> dumps;
+  ScopeRead read;
+  LiveFirewall &live = read.live;
+  std::optional<Result<std::string>> whole_eb_text, nat;
+  // The sets first: their names, then (while the chains are still being
+  // listed) the scope's sets.  Only this task touches live.ipsets.
+  std::optional<Result<void>> sets;
+  std::vector<std::function<void()>> dumps{[&] {
+    auto names = run_text({tools_.ipset, "list", "-n"});
+    sets = names ? read_scope_sets(scope, *names, live) : Result<void>(tl::unexpected(names.error()));
+  }};
   for (auto &listing : ipt)
     dumps.push_back([&] { listing.output = runner_.run(command({iptables, "-S", listing.chain})); });
   for (auto &listing : eb)
@@ -215,13 +223,12 @@ Result<ScopeRead> FirewallIo::read_scope(const ReadScope &scope) {
     dumps.push_back([&] { listing.output = runner_.run(command({tools_.arptables->arptables, "-n", "-L", listing.chain})); });
   if (whole_eb)
     dumps.push_back([&] { whole_eb_text = run_text({tools_.ebtables.ebtables, "-t", "filter", "-L"}); });
-  dumps.push_back([&] { names = run_text({tools_.ipset, "list", "-n"}); });
   if (tools_.ebtables.variant == Variant::nft || ::access("/sys/module/ebtable_nat", F_OK) == 0)
     dumps.push_back([&] { nat = run_text({tools_.ebtables.ebtables, "-t", "nat", "-L"}); });
   run_together(runner_, dumps);
 
-  ScopeRead read;
-  LiveFirewall &live = read.live;
+  if (!*sets)
+    return tl::unexpected(sets->error());
   auto ipt_table = merge_listings(ipt, parse_rules_listing, iptables + " -S", live.iptables_text);
   if (!ipt_table)
     return tl::unexpected(ipt_table.error());
@@ -254,11 +261,6 @@ Result<ScopeRead> FirewallIo::read_scope(const ReadScope &scope) {
         live.ebtables_nat = *table;
   }
 
-  // The sets: their names, then the contents of the scope's.
-  if (!*names)
-    return tl::unexpected(names->error());
-  if (auto ok = read_scope_sets(scope, **names, live); !ok)
-    return tl::unexpected(ok.error());
   return read;
 }
 

@@ -71,10 +71,10 @@ TEST_CASE("read_scope lists the scope's chains and sets, nothing else", "[firewa
   auto read = io.read_scope(vm_scope());
   REQUIRE(read);
   CHECK(runner.keys_seen() == std::vector<std::string>{
+                                  "ipset list -n", "ipset save i-2-3-VM", "ipset save i-2-3-VM-i1a",
                                   "iptables-nft -S BRIDGE-FIREWALL", "iptables-nft -S i-2-3-VM",
                                   "iptables-nft -S i-2-3-VM-def", "ebtables -t filter -L FORWARD",
-                                  "ebtables -t filter -L i-2-3-VM", "ipset list -n", "ebtables -t nat -L",
-                                  "ipset save i-2-3-VM", "ipset save i-2-3-VM-i1a"});
+                                  "ebtables -t filter -L i-2-3-VM", "ebtables -t nat -L"});
   CHECK_FALSE(read->ebtables_whole);
   const LiveFirewall &live = read->live;
   // The absent -def chain is simply not there; BRIDGE-FIREWALL is whole.
