@@ -4,6 +4,7 @@
 // restore tool.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,36 @@ struct LiveFirewall {
   std::string iptables_text, ipset_text, ebtables_text, arptables_text, ebtables_nat_text;
 };
 
+// What a narrow read (FirewallIo::read_scope) lists instead of whole
+// tables: the chains and sets one VM's change can touch.
+struct ReadScope {
+  // iptables -S CHAIN each.  `required` chains must exist (they are where
+  // the VM's jumps live: BRIDGE-FIREWALL); `optional` ones may be missing
+  // (the VM's own chains).
+  std::vector<std::string> iptables_required, iptables_optional;
+  // ebtables -t filter -L CHAIN each (ebtables-nft only; legacy ebtables
+  // always lists the whole table), unless `whole_ebtables`.
+  std::vector<std::string> ebtables_required, ebtables_optional;
+  bool whole_ebtables = false;
+  // arptables -n -L CHAIN each, when arptables holds the ARP rules.
+  bool with_arptables = false;
+  std::vector<std::string> arptables_required, arptables_optional;
+  // Of the names `ipset list -n` prints, the sets to read (ipset save SET).
+  std::function<bool(const std::string &)> wants_set;
+  // A set name that rules the narrow read out (the caller then reads
+  // everything): CloudStack vmops' per-rule sets, which other VMs' rules
+  // may share.
+  std::function<bool(const std::string &)> needs_whole_read;
+  // More wanted sets than this: one `ipset save` of all, filtered.
+  std::size_t max_set_listings = 8;
+};
+
+// How a narrow read went, for the caller and the tests.
+struct ScopeRead {
+  LiveFirewall live;          // only what the scope names (the nat table as read())
+  bool ebtables_whole = false; // live.ebtables is the whole table
+};
+
 class FirewallIo {
 public:
   FirewallIo(CommandRunner &runner, NetfilterTools tools,
@@ -41,6 +72,17 @@ public:
   // arptables -n -L.
   Result<LiveFirewall> read(bool with_arptables);
 
+  // Reads only `scope`, all listings at the same time: the
+  // VM's chains and BRIDGE-FIREWALL's jumps cost what they print, not what
+  // the host holds.  Fails (and the caller reads everything instead) when a
+  // required chain is missing, a listing fails for any other reason than
+  // an absent optional chain, or needs_whole_read() names a set.
+  Result<ScopeRead> read_scope(const ReadScope &scope);
+
+  // ebtables -t filter -L, the whole filter table (what ebtables-restore
+  // loads).
+  Result<FwTable> read_ebtables();
+
   Result<void> load_iptables(const std::string &restore_text);  // iptables-restore --noflush
   Result<void> load_ebtables(const std::string &table_text);    // ebtables-restore (whole table)
   Result<void> load_ipsets(const std::string &restore_text);    // ipset -exist restore
@@ -48,6 +90,8 @@ public:
   Result<void> run_ebtables(const std::vector<std::string> &args); // one ebtables command
 
 private:
+  // read_scope's sets: of `names` (ipset list -n), the scope's, saved.
+  Result<void> read_scope_sets(const ReadScope &scope, const std::string &names, LiveFirewall &live);
   Result<std::string> run_text(std::vector<std::string> argv, const std::string &input = "");
   CommandRunner &runner_;
   NetfilterTools tools_;

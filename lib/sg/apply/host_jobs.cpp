@@ -140,7 +140,7 @@ Result<SgOutcome> SgApplier::rule_logs() {
     if (log && log->dom_id != "-1" && log->dom_id != std::to_string(dom_id) && load_vm_state(dir, name))
       jobs.push_back(repair_job(dir, name, dom_id));
   }
-  auto outcome = run(std::move(jobs));
+  auto outcome = run_whole(std::move(jobs));
   if (!outcome)
     return outcome;
   std::vector<std::string> entries;
@@ -196,7 +196,7 @@ Result<SgOutcome> SgApplier::reapply(const std::vector<std::string> &vm_names) {
       return tl::unexpected(job.error());
     jobs.push_back(std::move(*job));
   }
-  return run(std::move(jobs));
+  return run_whole(std::move(jobs));
 }
 
 } // namespace vifwall

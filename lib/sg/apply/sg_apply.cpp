@@ -4,6 +4,7 @@
 // loaded in transaction.cpp.
 #include "sg_apply.hpp"
 
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "applier_impl.hpp"
 #include "host_inputs.hpp"
 #include "lock.hpp"
+#include "narrow_read.hpp"
 #include "parse_xe.hpp"
 #include "sg_desired.hpp"
 #include "sg_names.hpp"
@@ -209,9 +211,71 @@ Result<void> write_state_files(const std::vector<VmJob *> &active) {
   return final_files.write();
 }
 
-// Reads the tables once, computes every job's plan, applies the combined
-// change, then writes the jobs' state files.
-Result<SgOutcome> run_jobs(SgApplier::Impl &impl, std::vector<VmJob> &jobs) {
+// The live firewall a run plans against, and how it was read.
+struct RunRead {
+  LiveFirewall live;
+  std::optional<ReadScope> scope; // a narrow read of these chains and sets
+  bool ebtables_whole = true;
+};
+
+// Reads what the jobs need: with `narrow` (a per-VM command, not a
+// host-wide job) only their chains, jumps and sets
+// (narrow_read.hpp), else, or when that cannot be done, everything.
+Result<RunRead> read_for(SgApplier::Impl &impl, FirewallIo &fw, const std::vector<VmJob *> &active,
+                         bool narrow) {
+  RunRead read;
+  if (narrow && impl.options.narrow_read) {
+    std::vector<std::string> names;
+    bool any_destroy = false;
+    for (const auto *job : active) {
+      names.push_back(job->vm_name);
+      any_destroy = any_destroy || job->destroy;
+    }
+    // A destroy of a VM with rules edits ebtables for sure: its whole table
+    // is read with the rest, not after.
+    ReadScope scope = narrow_scope(names, any_destroy, impl.uses_arptables());
+    if (auto scoped = fw.read_scope(scope)) {
+      read.live = std::move(scoped->live);
+      read.ebtables_whole = scoped->ebtables_whole;
+      read.scope = std::move(scope);
+      return read;
+    }
+  }
+  auto live = fw.read(impl.uses_arptables());
+  if (!live)
+    return tl::unexpected(live.error());
+  read.live = std::move(*live);
+  return read;
+}
+
+// Every job's plan against `live`, and the combined change.  Planning picks
+// each user VM's set generation (plan_job): the jobs' generations and the
+// notes are put back first, so that planning again (after reading more)
+// starts from the same state.
+struct Planned {
+  std::vector<VmTarget> targets;
+  Change change;
+};
+Result<Planned> plan_run(SgApplier::Impl &impl, const std::vector<VmJob *> &active,
+                         const std::vector<char> &generations, const LiveFirewall &live,
+                         SgOutcome &outcome, std::size_t notes_before) {
+  for (std::size_t i = 0; i < active.size(); ++i)
+    active[i]->state.generation = generations[i];
+  outcome.notes.resize(notes_before);
+  const LiveIndex index = index_live(live);
+  auto targets = plan_targets(active, live, index, impl.options.arp_filter, impl.ebtables_nft(), outcome);
+  if (!targets)
+    return tl::unexpected(targets.error());
+  Change change = vm_change(live, *targets, impl.ebtables_nft(), &index);
+  return Planned{std::move(*targets), std::move(change)};
+}
+
+// Reads the tables once (narrowly for a per-VM command), computes every
+// job's plan, applies the combined change, then writes the jobs' state
+// files.  A narrow read that does not cover a plan is replaced by the
+// whole read; a change that edits ebtables first reads its whole table
+// (ebtables-restore loads it whole), still under the lock.
+Result<SgOutcome> run_jobs(SgApplier::Impl &impl, std::vector<VmJob> &jobs, bool narrow) {
   const SgOptions &options = impl.options;
   SgOutcome outcome;
   std::set<std::string> names;
@@ -230,24 +294,42 @@ Result<SgOutcome> run_jobs(SgApplier::Impl &impl, std::vector<VmJob> &jobs) {
   auto fw = impl.firewall();
   if (!fw)
     return tl::unexpected(fw.error());
-  auto live = (*fw)->read(impl.uses_arptables());
-  if (!live)
-    return tl::unexpected(live.error());
-  const LiveIndex index = index_live(*live);
-  auto targets = plan_targets(*active, *live, index, options.arp_filter, impl.ebtables_nft(), outcome);
-  if (!targets)
-    return tl::unexpected(targets.error());
-  const Change change = vm_change(*live, *targets, impl.ebtables_nft(), &index);
-  return finish_change(impl, **fw, change, *live, std::move(outcome),
+  auto read = read_for(impl, **fw, *active, narrow);
+  if (!read)
+    return tl::unexpected(read.error());
+  std::vector<char> generations;
+  for (const auto *job : *active)
+    generations.push_back(job->state.generation);
+  const std::size_t notes_before = outcome.notes.size();
+  auto planned = plan_run(impl, *active, generations, read->live, outcome, notes_before);
+  if (!planned)
+    return tl::unexpected(planned.error());
+  if (read->scope && !scope_covers(*read->scope, planned->targets)) {
+    auto whole = read_for(impl, **fw, *active, false);
+    if (!whole)
+      return tl::unexpected(whole.error());
+    read = std::move(whole);
+    planned = plan_run(impl, *active, generations, read->live, outcome, notes_before);
+  } else if (!read->ebtables_whole && (!planned->change.ebtables.empty() || planned->change.quarantine)) {
+    auto ebtables = (*fw)->read_ebtables();
+    if (!ebtables)
+      return tl::unexpected(ebtables.error());
+    read->live.ebtables = std::move(*ebtables);
+    read->ebtables_whole = true;
+    planned = plan_run(impl, *active, generations, read->live, outcome, notes_before);
+  }
+  if (!planned)
+    return tl::unexpected(planned.error());
+  return finish_change(impl, **fw, planned->change, read->live, std::move(outcome),
                        [&] { return write_state_files(*active); });
 }
 
-Result<SgOutcome> run_one(SgApplier &applier, Result<VmJob> job) {
+Result<SgOutcome> run_one(SgApplier::Impl &impl, Result<VmJob> job) {
   if (!job)
     return tl::unexpected(job.error());
   std::vector<VmJob> jobs;
   jobs.push_back(std::move(*job));
-  return applier.run(std::move(jobs));
+  return run_jobs(impl, jobs, true);
 }
 
 // What keeps this host from security groups: a network backend other than
@@ -389,25 +471,33 @@ Result<SgOutcome> SgApplier::sweep_leftovers() {
 SgApplier::SgApplier(CommandRunner &runner, SgOptions options)
     : impl_(std::make_shared<Impl>(runner, std::move(options))) {
   impl_->on_change = &on_change;
+  // VIFWALL_SG_APPLY_READ=whole: the whole read for every job, as before
+  // the narrow one existed (for benchmarks against it, and to rule it out
+  // when something looks wrong).
+  if (const char *read = std::getenv("VIFWALL_SG_APPLY_READ"); read && std::string(read) == "whole")
+    impl_->options.narrow_read = false;
 }
 
-Result<SgOutcome> SgApplier::run(std::vector<VmJob> jobs) { return run_jobs(*impl_, jobs); }
+// One job is one VM's command (a batch of one line is the same command):
+// read narrowly.  Several are a host-wide job: read everything.
+Result<SgOutcome> SgApplier::run(std::vector<VmJob> jobs) { return run_jobs(*impl_, jobs, jobs.size() == 1); }
+Result<SgOutcome> SgApplier::run_whole(std::vector<VmJob> jobs) { return run_jobs(*impl_, jobs, false); }
 
 Result<SgOutcome> SgApplier::apply_default(const DefaultRequest &request) {
-  return run_one(*this, prepare_default(request));
+  return run_one(*impl_, prepare_default(request));
 }
 Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
-  return run_one(*this, prepare_rules(request));
+  return run_one(*impl_, prepare_rules(request));
 }
 Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
-  return run_one(*this, prepare_systemvm(vm_name, std::move(vifs)));
+  return run_one(*impl_, prepare_systemvm(vm_name, std::move(vifs)));
 }
 Result<SgOutcome> SgApplier::destroy(const std::string &vm_name) {
-  return run_one(*this, prepare_destroy(vm_name));
+  return run_one(*impl_, prepare_destroy(vm_name));
 }
 Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std::string &mac,
                                           const std::string &ip, bool add) {
-  return run_one(*this, prepare_secondary_ip(vm_name, mac, ip, add));
+  return run_one(*impl_, prepare_secondary_ip(vm_name, mac, ip, add));
 }
 
 Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
@@ -480,7 +570,7 @@ Result<SgOutcome> SgApplier::cleanup(std::optional<std::vector<std::string>> run
     removed.push_back(name);
   }
   // Every stopped VM's removal in one change.
-  auto outcome = run(std::move(jobs));
+  auto outcome = run_whole(std::move(jobs));
   if (outcome)
     outcome->removed = std::move(removed);
   return outcome;

@@ -43,6 +43,10 @@ struct SgOptions {
   std::string xe;               // for resolving VIFs and running VMs
   std::string network_conf = "/etc/xensource/network.conf";
   std::string proc_sys = "/proc/sys"; // tests point this elsewhere
+  // Per-VM commands (default, rules, systemvm, destroy, secondary IPs) read
+  // only the chains, jumps and sets they touch; false: read every table,
+  // as the host-wide jobs (batch, cleanup, setup, takeover) always do.
+  bool narrow_read = true;
 };
 
 // What an operation did (or, with dry_run, would do).
@@ -118,7 +122,9 @@ public:
   Result<VmJob> prepare_destroy(const std::string &vm_name);
   Result<VmJob> prepare_secondary_ip(const std::string &vm_name, const std::string &mac,
                                      const std::string &ip, bool add);
-  // Each VM at most once per run.
+  // Each VM at most once per run.  One job (one VM's command) reads only
+  // the chains, jumps and sets it touches (SgOptions::narrow_read); several
+  // read every table.
   Result<SgOutcome> run(std::vector<VmJob> jobs);
   // Destroys everything of VMs not in `running` (nullopt: ask xe).
   Result<SgOutcome> cleanup(std::optional<std::vector<std::string>> running);
@@ -164,6 +170,9 @@ public:
   struct Impl; // the implementation (applier_impl.hpp, internal to lib/sg/apply)
 
 private:
+  // run() for the host-wide jobs (cleanup, reapply, takeover): always the
+  // whole read, whatever the number of jobs.
+  Result<SgOutcome> run_whole(std::vector<VmJob> jobs);
   std::shared_ptr<Impl> impl_;
 };
 

@@ -178,7 +178,7 @@ Result<SgOutcome> SgApplier::takeover(const std::vector<std::string> &vm_names) 
   std::vector<VmJob> jobs;
   for (const auto &name : names)
     jobs.push_back(takeover_job(dir, name, shared, arp_filter));
-  auto taken = run(std::move(jobs));
+  auto taken = run_whole(std::move(jobs));
   if (!taken)
     return taken;
   merge_outcome(*outcome, std::move(*taken));

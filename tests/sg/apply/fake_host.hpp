@@ -124,6 +124,21 @@ public:
       out.out = list_ebtables();
     } else if (tool == "ebtables" && args == std::vector<std::string>{"-t", "filter", "-L", "INPUT"}) {
       out.out = "Bridge table: filter\n\nBridge chain: INPUT, entries: 0, policy: ACCEPT\n";
+    } else if (tool == "ebtables" && args.size() == 4 && args[0] == "-t" && args[1] == "filter" &&
+               args[2] == "-L") {
+      list_ebtables_chain(args[3], out);
+    } else if (tool == "iptables" && args.size() == 2 && args[0] == "-S") {
+      list_iptables_chain(args[1], out);
+    } else if (tool == "ipset" && args == std::vector<std::string>{"list", "-n"}) {
+      for (const auto &name : set_order)
+        out.out += name + "\n";
+    } else if (tool == "ipset" && args.size() == 2 && args[0] == "save") {
+      if (sets.count(args[1])) {
+        out.out = save_set(args[1]);
+      } else {
+        out.exit_code = 1;
+        out.err = "ipset v7.17: The set with the given name does not exist\n";
+      }
     } else if (tool == "ipset" && (args == std::vector<std::string>{"version"})) {
       out.out = "ipset v7.17, protocol version: 7\n";
     } else if (tool == "ipset" && args == std::vector<std::string>{"save"}) {
@@ -207,19 +222,55 @@ public:
 
   std::string save_ipsets() const {
     std::string out;
-    for (const auto &name : set_order) {
-      const auto &[type, members] = sets.at(name);
-      out += "create " + name + " " + type + " family inet hashsize 1024 maxelem 65536\n";
-      for (const auto &member : members)
-        out += "add " + name + " " + member + "\n";
-    }
+    for (const auto &name : set_order)
+      out += save_set(name);
     return out;
   }
 
+  std::string save_set(const std::string &name) const {
+    const auto &[type, members] = sets.at(name);
+    std::string out = "create " + name + " " + type + " family inet hashsize 1024 maxelem 65536\n";
+    for (const auto &member : members)
+      out += "add " + name + " " + member + "\n";
+    return out;
+  }
+
+  // `iptables -S CHAIN` (iptables-legacy's message for a chain that is not
+  // there).
+  void list_iptables_chain(const std::string &chain, CommandOutput &out) const {
+    if (!iptables.rules.count(chain)) {
+      out.exit_code = 1;
+      out.err = "iptables: No chain/target/match by that name.\n";
+      return;
+    }
+    const bool builtin = chain == "INPUT" || chain == "FORWARD" || chain == "OUTPUT";
+    out.out = builtin ? "-P " + chain + " " + iptables.policy.at(chain) + "\n" : "-N " + chain + "\n";
+    for (const auto &rule : iptables.rules.at(chain))
+      out.out += "-A " + chain + " " + rule + "\n";
+  }
+
+  // `ebtables -t filter -L CHAIN` (ebtables-nft 1.8.9's message for a chain
+  // that is not there).
+  void list_ebtables_chain(const std::string &chain, CommandOutput &out) const {
+    if (!ebtables.rules.count(chain)) {
+      out.exit_code = 1;
+      out.err = "ebtables v1.8.9 (nf_tables): chain `" + chain +
+                "' in table `filter' is incompatible, use 'nft' tool.\n";
+      return;
+    }
+    const auto &rules = ebtables.rules.at(chain);
+    out.out = "Bridge table: filter\n\nBridge chain: " + chain + ", entries: " + std::to_string(rules.size()) +
+              ", policy: " + ebtables.policy.at(chain) + "\n";
+    for (const auto &rule : rules)
+      out.out += rule + "\n";
+  }
+
   // `arptables -n -L` of legacy arptables 0.0.5.
-  std::string list_arptables() const {
+  std::string list_arptables(const std::string &only = "") const {
     std::string out;
     for (const auto &chain : arptables.order) {
+      if (!only.empty() && chain != only)
+        continue;
       const auto &rules = arptables.rules.at(chain);
       if (!out.empty())
         out += "\n";
@@ -327,8 +378,15 @@ private:
       out.out = "arptables v0.0.5\n";
       return;
     }
-    if (args == std::vector<std::string>{"-n", "-L", "FORWARD"}) {
-      out.out = "Chain FORWARD (policy ACCEPT)\n";
+    if (args.size() == 3 && args[0] == "-n" && args[1] == "-L") {
+      // One chain (detection lists FORWARD); arptables-legacy's message for
+      // a chain that is not there.
+      if (!arptables.rules.count(args[2])) {
+        out.exit_code = 1;
+        out.err = "arptables: Table does not exist (do you need to insmod?)\n";
+        return;
+      }
+      out.out = list_arptables(args[2]);
       return;
     }
     if (args == std::vector<std::string>{"-n", "-L"}) {

@@ -1,0 +1,87 @@
+// The narrow read of one VM's job.  See narrow_read.hpp.
+#include "narrow_read.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+#include "sg_names.hpp"
+#include "vmops_layout.hpp"
+
+namespace vifwall::apply_detail {
+
+ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables) {
+  ReadScope scope;
+  scope.iptables_required = {kBridgeFirewall};
+  scope.ebtables_required = {kForward};
+  scope.whole_ebtables = whole_ebtables;
+  scope.with_arptables = with_arptables;
+  if (with_arptables)
+    scope.arptables_required = {kForward};
+  auto sets = std::make_shared<std::set<std::string>>();
+  auto bases = std::make_shared<std::set<std::string>>();
+  for (const auto &vm : vm_names) {
+    const VmNames names = names_for_vm(vm);
+    for (const auto *chain : {&names.ingress, &names.egress, &names.def})
+      if (std::find(scope.iptables_optional.begin(), scope.iptables_optional.end(), *chain) ==
+          scope.iptables_optional.end())
+        scope.iptables_optional.push_back(*chain);
+    scope.ebtables_optional.push_back(names.ingress);
+    if (with_arptables)
+      scope.arptables_optional.push_back(names.ingress);
+    sets->insert(names.ipset);
+    bases->insert(names.set_base);
+  }
+  scope.wants_set = [sets, bases](const std::string &name) {
+    if (sets->count(name) || name.rfind("vifwall-tmp-", 0) == 0)
+      return true;
+    const auto rule_set = recognize_rule_set(name);
+    return rule_set && bases->count(rule_set->set_base) > 0;
+  };
+  scope.needs_whole_read = [vm_names](const std::string &name) {
+    for (const auto &vm : vm_names)
+      if (is_vmops_rule_set_of(name, vm))
+        return true;
+    return false;
+  };
+  return scope;
+}
+
+namespace {
+
+bool table_covered(const TablePlan &plan, const std::vector<std::string> &required,
+                   const std::vector<std::string> &optional) {
+  auto in_scope = [&](const std::string &chain) {
+    return std::find(required.begin(), required.end(), chain) != required.end() ||
+           std::find(optional.begin(), optional.end(), chain) != optional.end();
+  };
+  for (const auto &chain : plan.owned_chains)
+    if (!in_scope(chain.name))
+      return false;
+  for (const auto &chain : plan.shared_chains)
+    if (!in_scope(chain))
+      return false;
+  for (const auto *list : {&plan.jumps_first, &plan.jumps_last, &plan.remove_rules})
+    for (const auto &rule : *list)
+      if (!in_scope(rule.chain))
+        return false;
+  return true;
+}
+
+} // namespace
+
+bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets) {
+  for (const auto &target : targets) {
+    if (!target.plan)
+      continue;
+    if (!table_covered(target.plan->iptables, scope.iptables_required, scope.iptables_optional) ||
+        !table_covered(target.plan->ebtables, scope.ebtables_required, scope.ebtables_optional) ||
+        (scope.with_arptables
+             ? !table_covered(target.plan->arptables, scope.arptables_required, scope.arptables_optional)
+             : !(target.plan->arptables == TablePlan{})))
+      return false;
+  }
+  return true;
+}
+
+} // namespace vifwall::apply_detail

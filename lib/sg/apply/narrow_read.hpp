@@ -1,0 +1,29 @@
+// Internal to lib/sg/apply: what a one-VM job reads instead of the whole
+// host (narrow_read.cpp).  Not part of the layer's API: sg_apply.hpp is.
+//
+// Contract: narrow_scope() names every chain and set a change of these VMs
+// can touch in our layout (vm_change.hpp): in iptables their three chains
+// and BRIDGE-FIREWALL, which holds their jumps; in ebtables their chain and
+// FORWARD; in arptables (`with_arptables`) their chain and FORWARD; their
+// sets (ours, either generation) and scratch sets a killed
+// run left.  CloudStack vmops' per-rule sets of these VMs rule it out (a
+// rule of another VM may share them: only the whole iptables table tells).
+// scope_covers() checks, after planning, that every chain a plan names is
+// in the scope; the caller reads everything when it is not.  A change that
+// edits ebtables needs the whole ebtables table (ebtables-restore loads it
+// whole): the caller reads it before loading.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "firewall_io.hpp"
+#include "vm_change.hpp"
+
+namespace vifwall::apply_detail {
+
+ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables);
+
+bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets);
+
+} // namespace vifwall::apply_detail
