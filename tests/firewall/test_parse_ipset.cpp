@@ -219,3 +219,34 @@ TEST_CASE("ipset list: set names in errors are escaped", "[ipset]") {
   CHECK(cut.error().str() == "l.txt:5: expected 2 members in set \"\\x1b]0;owned\\x07\" "
                              "(\"Number of entries\"), got 1 (truncated?)");
 }
+
+TEST_CASE("ipset save: adds to one set, then another, then the first again", "[ipset]") {
+  auto dump = parse_ipset_save("create a hash:net family inet hashsize 1024 maxelem 65536\n"
+                               "create \"b c\" hash:ip\n"
+                               "add a 10.0.0.0/8\nadd a 192.168.1.7/16\n"
+                               "add \"b c\" 10.1.1.1 comment \"x \\\"y\\\"\"\n"
+                               "add a 172.16.0.1 nomatch\n",
+                               "s.txt");
+  REQUIRE(dump);
+  REQUIRE(dump->sets.size() == 2);
+  const IpSet &a = dump->sets[0];
+  CHECK(a.family == "inet");
+  CHECK(a.options == std::vector<std::string>{"hashsize", "1024", "maxelem", "65536"});
+  CHECK(a.members ==
+        std::vector<std::string>{"10.0.0.0/8", "172.16.0.1 nomatch", "192.168.0.0/16"});
+  const IpSet &bc = dump->sets[1];
+  CHECK(bc.name == "b c");
+  CHECK(bc.members == std::vector<std::string>{"10.1.1.1"});
+  CHECK(bc.member_options.at("10.1.1.1") == std::vector<std::string>{"comment", "x \"y\""});
+
+  auto unknown_after_run =
+      parse_ipset_save("create a hash:ip\nadd a 10.0.0.1\nadd b 10.0.0.2\n", "s.txt");
+  REQUIRE_FALSE(unknown_after_run);
+  CHECK(unknown_after_run.error().str() ==
+        "s.txt:3: expected a set created by an earlier \"create\" line, got \"b\"");
+  auto before_create =
+      parse_ipset_save("create a hash:ip\nadd a 10.0.0.1\nadd b 10.0.0.2\ncreate b hash:ip\n",
+                       "s.txt");
+  REQUIRE_FALSE(before_create);
+  CHECK(before_create.error().line == 3);
+}
