@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "rule_words.hpp"
 #include "text.hpp"
@@ -25,10 +26,64 @@ void take_create_options(IpSet &set, const std::vector<std::string_view> &words,
   }
 }
 
+// Whether a set of `type` has one dimension and it is an address ("hash:ip",
+// "hash:net", "bitmap:ip"): normalize_ipset_member reads its members as
+// addresses alone.
+bool is_address_type(std::string_view type) {
+  const auto colon = type.find(':');
+  if (colon == std::string_view::npos)
+    return false;
+  const std::string_view dims = type.substr(colon + 1);
+  return dims == "ip" || dims == "net";
+}
+
+// `s` as std::to_string prints a number from 0 to `max` (no sign, no
+// leading zero), into `value`.
+bool is_printed_number(std::string_view s, unsigned max, unsigned &value) {
+  if (s.empty() || s.size() > 3 || (s[0] == '0' && s.size() > 1))
+    return false;
+  value = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= max;
+}
+
+// True when `elem` of an address type is already what normalize_ipset_member
+// makes of it, as `ipset save` prints IPv4 members: a dotted quad of printed
+// numbers, and a prefix below 32 with no host bits set (a host has none).
+// The kernel's own listing is canonical, so most members skip the rebuild;
+// anything else (IPv6, ranges, "/32", leading zeros) goes through it.
+bool is_canonical_ipv4(std::string_view elem) {
+  const auto slash = elem.find('/');
+  std::string_view rest = elem.substr(0, slash);
+  std::uint32_t address = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    const auto dot = octet < 3 ? rest.find('.') : rest.size();
+    unsigned number = 0;
+    if (dot == std::string_view::npos || !is_printed_number(rest.substr(0, dot), 255, number))
+      return false;
+    address = address << 8 | number;
+    rest.remove_prefix(octet < 3 ? dot + 1 : dot);
+  }
+  if (slash == std::string_view::npos)
+    return true;
+  unsigned prefix = 0;
+  if (!is_printed_number(elem.substr(slash + 1), 31, prefix))
+    return false;
+  const std::uint32_t host_bits = prefix == 0 ? ~std::uint32_t{0} : ~(~std::uint32_t{0} << (32 - prefix));
+  return (address & host_bits) == 0;
+}
+
 // One element and what follows it (words[from] on): "192.168.50.0/24 packets
 // 0 bytes 0 comment "mgmt lan"".
 void add_member(IpSet &set, const std::vector<std::string_view> &words, std::size_t from) {
-  std::string member = normalize_ipset_member(set.type, words[from]);
+  const std::string_view elem = words[from];
+  std::string member = is_address_type(set.type) && is_canonical_ipv4(elem)
+                           ? std::string(elem)
+                           : normalize_ipset_member(set.type, elem);
   std::vector<std::string> extras;
   for (std::size_t i = from + 1; i < words.size(); ++i) {
     if (words[i] == "nomatch")

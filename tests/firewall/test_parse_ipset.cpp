@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "parse_ipset.hpp"
 #include "testutil.hpp"
 #include "text.hpp"
@@ -249,4 +251,39 @@ TEST_CASE("ipset save: adds to one set, then another, then the first again", "[i
                        "s.txt");
   REQUIRE_FALSE(before_create);
   CHECK(before_create.error().line == 3);
+}
+
+TEST_CASE("ipset save: members are what normalize_ipset_member makes of them", "[ipset]") {
+  // parse_ipset_save keeps canonical IPv4 members of address sets as printed
+  // instead of rebuilding them: that must never differ from the rebuild.
+  auto check = [](const std::string &type, const std::string &elem) {
+    INFO(type << " " << elem);
+    auto dump = parse_ipset_save("create s " + type + "\nadd s \"" + elem + "\"\n", "m.txt");
+    REQUIRE(dump);
+    REQUIRE(dump->sets[0].members.size() == 1);
+    CHECK(dump->sets[0].members[0] == normalize_ipset_member(type, elem));
+  };
+  for (const char *elem :
+       {"10.0.0.1", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.1/32", "10.0.0.0/0", "0.0.0.0/0",
+        "1.2.3.4/0", "255.255.255.255", "255.255.255.254/31", "255.255.255.255/31",
+        "010.0.0.1", "10.0.0.01", "10.0.0.256", "10.0.0", "10.0.0.1.5", "10..0.1", "10.0.0.1/",
+        "10.0.0.0/08", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/255.0.0.0", "10.0.0.1-10.0.0.9",
+        "10.0.0.0/8,tcp:80", "fe80::1", "fe80::/64", "FE80::1/128", "", "a.b.c.d", " 1.2.3.4",
+        "1.2.3.4 ", "+1.2.3.4", "1.2.3.4/+8", "1234.0.0.1", "1.2.3.4/1x"}) {
+    for (const char *type : {"hash:ip", "hash:net", "bitmap:ip", "hash:net,port", "hash:mac",
+                             "list:set", "hash:ip,port,ip", "hash"})
+      check(type, elem);
+  }
+  std::mt19937 random(2026);
+  for (int round = 0; round < 5000; ++round) {
+    std::string elem;
+    for (int octet = 0; octet < 4; ++octet) {
+      const unsigned value = random() % 8 == 0 ? random() % 300 : random() % 256;
+      elem += (octet ? "." : "") + std::string(random() % 20 == 0 ? "0" : "") +
+              std::to_string(value);
+    }
+    if (random() % 2)
+      elem += "/" + std::to_string(random() % 34);
+    check(random() % 2 ? "hash:net" : "hash:ip", elem);
+  }
 }
