@@ -252,11 +252,14 @@ namespace {
 std::optional<RuleCounters> take_s_counters(std::vector<std::string_view> &words,
                                             std::size_t from) {
   for (std::size_t i = from; i + 2 < words.size(); ++i) {
-    if (words[i] == "--comment" || words[i] == "--log-prefix") {
+    const std::string_view word = words[i];
+    if (word.size() < 2 || word[0] != '-')
+      continue; // the common case, cheaply: no option at all
+    if (word == "--comment" || word == "--log-prefix") {
       ++i;
       continue;
     }
-    if (words[i] != "-c")
+    if (word != "-c")
       continue;
     auto packets = parse_u64(words[i + 1]);
     auto bytes = parse_u64(words[i + 2]);
@@ -298,11 +301,11 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
                   "expected \"-P CHAIN POLICY\", \"-N CHAIN\" or \"-A CHAIN ...\", got " +
                       quote_for_error(text_line));
     if (command == "-P" || command == "-N") {
-      std::string name(words[1]);
-      if (chain_index.count(name))
+      const auto [known, added] = chain_index.try_emplace(std::string(words[1]), out.chains.size());
+      if (!added)
         return fail(source, line.number,
-                    "expected a new chain, got " + quote_for_error(name) + " again");
-      FwChain chain{name, "-", std::nullopt, std::nullopt, line.number};
+                    "expected a new chain, got " + quote_for_error(known->first) + " again");
+      FwChain chain{known->first, "-", std::nullopt, std::nullopt, line.number};
       chain.counters = take_s_counters(words, 2);
       if (command == "-P") {
         if (words.size() != 3)
@@ -313,7 +316,6 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
         return fail(source, line.number,
                     "expected \"-N CHAIN\", got " + quote_for_error(text_line));
       }
-      chain_index.emplace(std::move(name), out.chains.size());
       out.chains.push_back(std::move(chain));
       continue;
     }
