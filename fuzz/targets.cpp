@@ -28,6 +28,7 @@
 #include "parse_ebtables.hpp"
 #include "parse_ifconfig.hpp"
 #include "parse_ip_json.hpp"
+#include "parse_ip_json_internal.hpp"
 #include "parse_ip_link.hpp"
 #include "parse_ipset.hpp"
 #include "parse_iptables_save.hpp"
@@ -235,6 +236,21 @@ template <auto Parse> int fuzz_links(const std::uint8_t *data, std::size_t size)
   auto links = Parse(text, kSource);
   if (check_result(links, text))
     check_links(*links, text);
+  return 0;
+}
+
+// parse_ip_link_json reads with its fast path and falls back on the DOM:
+// both ways must give the same links or the same error.
+int fuzz_ip_link_json(const std::uint8_t *data, std::size_t size) {
+  fuzz_links<parse_ip_link_json>(data, size);
+  const auto text = as_text(data, size);
+  const auto fast = parse_ip_link_json(text, kSource);
+  const auto dom = parse_ip_link_json_dom(text, kSource);
+  CHECK(fast.has_value() == dom.has_value(), std::string(text.substr(0, 200)));
+  if (fast && dom)
+    CHECK(*fast == *dom, std::string(text.substr(0, 200)));
+  if (!fast && !dom)
+    CHECK(fast.error().str() == dom.error().str(), fast.error().str());
   return 0;
 }
 
@@ -754,7 +770,7 @@ const std::vector<Target> &targets() {
       {"ifconfig", fuzz_links<parse_ifconfig>, 8192, LINK_SEEDS},
       {"ip_link", fuzz_links<parse_ip_link>, 8192, LINK_SEEDS},
       {"ip_link_brief", fuzz_links<parse_ip_link_brief>, 4096, LINK_SEEDS},
-      {"ip_link_json", fuzz_links<parse_ip_link_json>, 16384,
+      {"ip_link_json", fuzz_ip_link_json, 16384,
        "tests/data/samples/*.json tests/data/iplink/*.json"},
       {"brctl_show", fuzz_bridges<parse_brctl_show>, 4096,
        "tests/data/samples/brctl-* tests/data/samples/bridge-* examples/xen6/brctl-show"},

@@ -3,38 +3,97 @@
 #include <unordered_map>
 
 #include <algorithm>
+#include <cstdint>
 
+#include "rule_words.hpp"
 #include "text.hpp"
 
 namespace vifwall {
 
 namespace {
 
-// Fills family/options from the create options or the "Header:" words.
-void take_create_options(IpSet &set, const std::vector<std::string> &words) {
-  for (std::size_t i = 0; i < words.size(); ++i) {
+// Fills family/options from the create options or the "Header:" words
+// (words[from] on).
+void take_create_options(IpSet &set, const std::vector<std::string_view> &words,
+                         std::size_t from) {
+  set.options.reserve(set.options.size() + words.size() - std::min(from, words.size()));
+  for (std::size_t i = from; i < words.size(); ++i) {
     if (words[i] == "family" && i + 1 < words.size()) {
       set.family = words[++i];
       continue;
     }
-    set.options.push_back(words[i]);
+    set.options.emplace_back(words[i]);
   }
 }
 
-// One element and what follows it: "192.168.50.0/24 packets 0 bytes 0
-// comment "mgmt lan"".
-void add_member(IpSet &set, const std::vector<std::string> &words) {
-  std::string member = normalize_ipset_member(set.type, words[0]);
+// Whether a set of `type` has one dimension and it is an address ("hash:ip",
+// "hash:net", "bitmap:ip"): normalize_ipset_member reads its members as
+// addresses alone.
+bool is_address_type(std::string_view type) {
+  const auto colon = type.find(':');
+  if (colon == std::string_view::npos)
+    return false;
+  const std::string_view dims = type.substr(colon + 1);
+  return dims == "ip" || dims == "net";
+}
+
+// `s` as std::to_string prints a number from 0 to `max` (no sign, no
+// leading zero), into `value`.
+bool is_printed_number(std::string_view s, unsigned max, unsigned &value) {
+  if (s.empty() || s.size() > 3 || (s[0] == '0' && s.size() > 1))
+    return false;
+  value = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= max;
+}
+
+// True when `elem` of an address type is already what normalize_ipset_member
+// makes of it, as `ipset save` prints IPv4 members: a dotted quad of printed
+// numbers, and a prefix below 32 with no host bits set (a host has none).
+// The kernel's own listing is canonical, so most members skip the rebuild;
+// anything else (IPv6, ranges, "/32", leading zeros) goes through it.
+bool is_canonical_ipv4(std::string_view elem) {
+  const auto slash = elem.find('/');
+  std::string_view rest = elem.substr(0, slash);
+  std::uint32_t address = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    const auto dot = octet < 3 ? rest.find('.') : rest.size();
+    unsigned number = 0;
+    if (dot == std::string_view::npos || !is_printed_number(rest.substr(0, dot), 255, number))
+      return false;
+    address = address << 8 | number;
+    rest.remove_prefix(octet < 3 ? dot + 1 : dot);
+  }
+  if (slash == std::string_view::npos)
+    return true;
+  unsigned prefix = 0;
+  if (!is_printed_number(elem.substr(slash + 1), 31, prefix))
+    return false;
+  const std::uint32_t host_bits = prefix == 0 ? ~std::uint32_t{0} : ~(~std::uint32_t{0} << (32 - prefix));
+  return (address & host_bits) == 0;
+}
+
+// One element and what follows it (words[from] on): "192.168.50.0/24 packets
+// 0 bytes 0 comment "mgmt lan"".
+void add_member(IpSet &set, const std::vector<std::string_view> &words, std::size_t from) {
+  const std::string_view elem = words[from];
+  std::string member = is_address_type(set.type) && is_canonical_ipv4(elem)
+                           ? std::string(elem)
+                           : normalize_ipset_member(set.type, elem);
   std::vector<std::string> extras;
-  for (std::size_t i = 1; i < words.size(); ++i) {
+  for (std::size_t i = from + 1; i < words.size(); ++i) {
     if (words[i] == "nomatch")
       member += " nomatch"; // an exception entry: part of what the set means
     else
-      extras.push_back(words[i]);
+      extras.emplace_back(words[i]);
   }
-  set.members.push_back(member);
   if (!extras.empty())
     set.member_options[member] = std::move(extras);
+  set.members.push_back(std::move(member));
 }
 
 void sort_members(IpSet &set) {
@@ -52,54 +111,58 @@ Result<IpsetDump> parse_ipset_save(std::string_view text, const std::string &sou
   const std::string cleaned = clean_text(text);
   IpsetDump dump;
   std::unordered_map<std::string, std::size_t> set_index; // name -> index in dump.sets
+  std::size_t last_add = SIZE_MAX; // the set of the last "add": adds come in runs of one set
+  RuleWordSplitter splitter;
+  const std::vector<std::string_view> &words = splitter.words;
   for (const Line &line : split_lines(cleaned)) {
     const std::string_view text_line = trim(line.text);
     if (text_line.empty() || text_line.front() == '#')
       continue;
-    auto words = split_rule_words(text_line);
-    if (!words)
+    if (!splitter.split(text_line))
       return fail(source, line.number,
                   "expected a closing '\"', got end of line in " + quote_for_error(text_line));
-    const std::string &command = words->front();
+    const std::string_view command = words.front();
     if (command == "-N" || command == "-A" || command == "-B")
       return fail(source, line.number,
                   "expected \"create\" or \"add\" (ipset 6+ save format), got " +
                       quote_for_error(text_line) + " (ipset 4.x syntax is not supported)");
     if (command == "create") {
-      if (words->size() < 3)
+      if (words.size() < 3)
         return fail(source, line.number,
                     "expected \"create NAME TYPE ...\", got " + quote_for_error(text_line));
       // ipset refuses an empty name or type (`create "" hash:ip`), and an
       // empty name could never be referred to by a rule.
-      if ((*words)[1].empty() || (*words)[2].empty())
+      if (words[1].empty() || words[2].empty())
         return fail(source, line.number,
-                    std::string("expected a set ") + ((*words)[1].empty() ? "name" : "type") +
+                    std::string("expected a set ") + (words[1].empty() ? "name" : "type") +
                         " after \"create\", got \"\" in " + quote_for_error(text_line));
-      if (auto seen = set_index.find((*words)[1]); seen != set_index.end())
+      const auto [seen, created] = set_index.try_emplace(std::string(words[1]), dump.sets.size());
+      if (!created)
         return fail(source, line.number,
-                    "expected a new set, got " + quote_for_error((*words)[1]) +
+                    "expected a new set, got " + quote_for_error(words[1]) +
                         " again (created at line " +
                         std::to_string(dump.sets[seen->second].line) + ")");
-      set_index.emplace((*words)[1], dump.sets.size());
       IpSet set;
-      set.name = (*words)[1];
-      set.type = (*words)[2];
+      set.name = seen->first;
+      set.type = words[2];
       set.line = line.number;
-      take_create_options(set, std::vector<std::string>(words->begin() + 3, words->end()));
+      take_create_options(set, words, 3);
       dump.sets.push_back(std::move(set));
       continue;
     }
     if (command == "add") {
-      if (words->size() < 3)
+      if (words.size() < 3)
         return fail(source, line.number,
                     "expected \"add NAME ELEMENT ...\", got " + quote_for_error(text_line));
-      auto found = set_index.find((*words)[1]);
-      auto it = found == set_index.end() ? dump.sets.end() : dump.sets.begin() + static_cast<long>(found->second);
-      if (it == dump.sets.end())
-        return fail(source, line.number,
-                    "expected a set created by an earlier \"create\" line, got " +
-                        quote_for_error((*words)[1]));
-      add_member(*it, std::vector<std::string>(words->begin() + 2, words->end()));
+      if (last_add == SIZE_MAX || dump.sets[last_add].name != words[1]) {
+        auto found = set_index.find(std::string(words[1]));
+        if (found == set_index.end())
+          return fail(source, line.number,
+                      "expected a set created by an earlier \"create\" line, got " +
+                          quote_for_error(words[1]));
+        last_add = found->second;
+      }
+      add_member(dump.sets[last_add], words, 2);
       continue;
     }
     return fail(source, line.number,
@@ -118,6 +181,7 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
   bool saw_members = false;
   bool saw_type = false;
   std::size_t last_line = 0;
+  RuleWordSplitter splitter;
 
   // Checks the record just read, at `at` (its last line).
   auto finish = [&](std::size_t at) -> std::optional<Error> {
@@ -165,11 +229,10 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
                   "expected \"Name: SET\", got " + quote_for_error(text_line));
     IpSet &set = dump.sets.back();
     if (in_members) {
-      auto words = split_rule_words(text_line);
-      if (!words || words->empty())
+      if (!splitter.split(text_line) || splitter.words.empty())
         return fail(source, line.number,
                     "expected a set member, got " + quote_for_error(text_line));
-      add_member(set, *words);
+      add_member(set, splitter.words, 0);
       continue;
     }
     const auto colon = text_line.find(':');
@@ -183,11 +246,10 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
       set.type = std::string(value);
       saw_type = !value.empty();
     } else if (key == "Header") {
-      auto words = split_rule_words(value);
-      if (!words)
+      if (!splitter.split(value))
         return fail(source, line.number,
                     "expected a closing '\"', got end of line in " + quote_for_error(text_line));
-      take_create_options(set, *words);
+      take_create_options(set, splitter.words, 0);
     } else if (key == "References" || key == "Number of entries") {
       auto number = parse_u64(value);
       if (!number)

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "rule_words.hpp"
 #include "text.hpp"
 
 namespace vifwall {
@@ -121,6 +122,7 @@ private:
     dump_.tables.push_back(FwTable{name, {}, {}, number});
     open_ = &dump_.tables.back();
     open_chains_.clear();
+    last_chain_.clear();
     closed_by_completed_ = false;
     return {};
   }
@@ -167,29 +169,29 @@ private:
                     "expected \"[PACKETS:BYTES] -A CHAIN ...\", got " + quote_for_error(text_line));
       rest = trim(rest.substr(end + 1));
     }
-    auto words = split_rule_words(rest);
-    if (!words)
+    if (!splitter_.split(rest))
       return fail(source_, number,
                   "expected a closing '\"', got end of line in " + quote_for_error(text_line));
-    if (words->empty() || ((*words)[0] != "-A" && (*words)[0] != "--append"))
+    const std::vector<std::string_view> &words = splitter_.words;
+    if (words.empty() || (words[0] != "-A" && words[0] != "--append"))
       return fail(source_, number,
                   "expected \"-A CHAIN\", \"*TABLE\", \":CHAIN POLICY\" or \"COMMIT\", got " +
                       quote_for_error(text_line));
-    if (words->size() < 2)
+    if (words.size() < 2)
       return fail(source_, number,
                   "expected a chain name after \"-A\", got " + quote_for_error(text_line));
     if (!open_)
       return fail(source_, number,
                   "expected \"*TABLE\" before rules, got " + quote_for_error(text_line));
-    const std::string &chain = (*words)[1];
-    if (!open_chains_.count(chain))
+    FwRule rule;
+    rule.chain = words[1];
+    if (!known_chain(rule.chain))
       return fail(source_, number,
                   "expected a chain declared by a \":CHAIN\" line in table " +
-                      quote_for_error(open_->name) + ", got " + quote_for_error(chain));
-    FwRule rule;
-    rule.chain = chain;
-    rule.args.assign(std::make_move_iterator(words->begin() + 2),
-                     std::make_move_iterator(words->end()));
+                      quote_for_error(open_->name) + ", got " + quote_for_error(rule.chain));
+    rule.args.reserve(words.size() - 2);
+    for (std::size_t i = 2; i < words.size(); ++i)
+      rule.args.emplace_back(words[i]);
     if (dialect_.counter_tail) {
       if (auto tail = take_counter_tail(rule.args))
         counters = tail;
@@ -200,8 +202,21 @@ private:
     return {};
   }
 
+  // Whether the open table declared `chain`; rules come in runs of one
+  // chain, so the last one found is asked first.
+  bool known_chain(const std::string &chain) {
+    if (!last_chain_.empty() && chain == last_chain_)
+      return true;
+    if (!open_chains_.count(chain))
+      return false;
+    last_chain_ = chain;
+    return true;
+  }
+
   const std::string &source_;
   const SaveDialect &dialect_;
+  RuleWordSplitter splitter_;
+  std::string last_chain_; // known_chain's last answer; cleared with open_chains_
   FwDump dump_;
   FwTable *open_ = nullptr; // the table rules go to, until COMMIT / next table
   std::unordered_map<std::string, std::size_t> open_chains_; // name -> index in open_->chains
@@ -230,6 +245,34 @@ Result<FwDump> parse_iptables_save(std::string_view text, const std::string &sou
   return parse_xtables_save(text, source, SaveDialect{true, false});
 }
 
+namespace {
+
+// `-S -v` prints counters as `-c P B` right after the chain name: found
+// from `from` on (not inside a comment or log prefix), taken out of `words`.
+std::optional<RuleCounters> take_s_counters(std::vector<std::string_view> &words,
+                                            std::size_t from) {
+  for (std::size_t i = from; i + 2 < words.size(); ++i) {
+    const std::string_view word = words[i];
+    if (word.size() < 2 || word[0] != '-')
+      continue; // the common case, cheaply: no option at all
+    if (word == "--comment" || word == "--log-prefix") {
+      ++i;
+      continue;
+    }
+    if (word != "-c")
+      continue;
+    auto packets = parse_u64(words[i + 1]);
+    auto bytes = parse_u64(words[i + 2]);
+    if (!packets || !bytes)
+      return std::nullopt;
+    words.erase(words.begin() + static_cast<long>(i), words.begin() + static_cast<long>(i) + 3);
+    return RuleCounters{*packets, *bytes, false};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &source,
                                     const std::string &table) {
   const std::string cleaned = clean_text(text);
@@ -237,27 +280,9 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
   dump.tables.push_back(FwTable{table, {}, {}, 0});
   FwTable &out = dump.tables.back();
   std::unordered_map<std::string, std::size_t> chain_index;
-
-  // `-S -v` prints counters as `-c P B` right after the chain name.
-  auto take_counters = [](std::vector<std::string> &words, std::size_t from)
-      -> std::optional<RuleCounters> {
-    for (std::size_t i = from; i + 2 < words.size(); ++i) {
-      if (words[i] == "--comment" || words[i] == "--log-prefix") {
-        ++i;
-        continue;
-      }
-      if (words[i] != "-c")
-        continue;
-      auto packets = parse_u64(words[i + 1]);
-      auto bytes = parse_u64(words[i + 2]);
-      if (!packets || !bytes)
-        return std::nullopt;
-      words.erase(words.begin() + static_cast<long>(i),
-                  words.begin() + static_cast<long>(i) + 3);
-      return RuleCounters{*packets, *bytes, false};
-    }
-    return std::nullopt;
-  };
+  std::string last_chain; // the chain of the last rule: rules come in runs of one chain
+  RuleWordSplitter splitter;
+  std::vector<std::string_view> &words = splitter.words;
 
   for (const Line &line : split_lines(cleaned)) {
     const std::string_view text_line = trim(line.text);
@@ -267,42 +292,44 @@ Result<FwDump> parse_iptables_rules(std::string_view text, const std::string &so
       dump.warnings.emplace_back(text_line);
       continue;
     }
-    auto words = split_rule_words(text_line);
-    if (!words)
+    if (!splitter.split(text_line))
       return fail(source, line.number,
                   "expected a closing '\"', got end of line in " + quote_for_error(text_line));
-    const std::string command = words->empty() ? "" : (*words)[0];
-    if ((command != "-P" && command != "-N" && command != "-A") || words->size() < 2)
+    const std::string_view command = words.empty() ? "" : words[0];
+    if ((command != "-P" && command != "-N" && command != "-A") || words.size() < 2)
       return fail(source, line.number,
                   "expected \"-P CHAIN POLICY\", \"-N CHAIN\" or \"-A CHAIN ...\", got " +
                       quote_for_error(text_line));
-    const std::string &name = (*words)[1];
     if (command == "-P" || command == "-N") {
-      if (chain_index.count(name))
+      const auto [known, added] = chain_index.try_emplace(std::string(words[1]), out.chains.size());
+      if (!added)
         return fail(source, line.number,
-                    "expected a new chain, got " + quote_for_error(name) + " again");
-      FwChain chain{name, "-", std::nullopt, std::nullopt, line.number};
-      chain.counters = take_counters(*words, 2);
+                    "expected a new chain, got " + quote_for_error(known->first) + " again");
+      FwChain chain{known->first, "-", std::nullopt, std::nullopt, line.number};
+      chain.counters = take_s_counters(words, 2);
       if (command == "-P") {
-        if (words->size() != 3)
+        if (words.size() != 3)
           return fail(source, line.number,
                       "expected \"-P CHAIN POLICY\", got " + quote_for_error(text_line));
-        chain.policy = (*words)[2];
-      } else if (words->size() != 2) {
+        chain.policy = words[2];
+      } else if (words.size() != 2) {
         return fail(source, line.number,
                     "expected \"-N CHAIN\", got " + quote_for_error(text_line));
       }
-      chain_index.emplace(name, out.chains.size());
       out.chains.push_back(std::move(chain));
       continue;
     }
-    if (!chain_index.count(name))
-      return fail(source, line.number,
-                  "expected a chain declared by \"-P\" or \"-N\", got " + quote_for_error(name));
     FwRule rule;
-    rule.chain = name;
-    rule.counters = take_counters(*words, 2);
-    rule.args.assign(words->begin() + 2, words->end());
+    rule.chain = words[1];
+    if ((last_chain.empty() || rule.chain != last_chain) && !chain_index.count(rule.chain))
+      return fail(source, line.number,
+                  "expected a chain declared by \"-P\" or \"-N\", got " +
+                      quote_for_error(rule.chain));
+    last_chain = rule.chain;
+    rule.counters = take_s_counters(words, 2);
+    rule.args.reserve(words.size() - 2);
+    for (std::size_t i = 2; i < words.size(); ++i)
+      rule.args.emplace_back(words[i]);
     rule.line = line.number;
     out.rules.push_back(std::move(rule));
   }

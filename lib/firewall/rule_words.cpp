@@ -2,7 +2,9 @@
 // splits and quotes them, the lines the parsers skip, and packet/byte
 // counters in their bracket and listing spellings.
 #include "netfilter.hpp"
+#include "rule_words.hpp"
 
+#include <array>
 #include <cstdint>
 #include <utility>
 
@@ -21,40 +23,78 @@ bool is_skippable_line(std::string_view line, FwDump &dump) {
   return true;
 }
 
-std::optional<std::vector<std::string>> split_rule_words(std::string_view text) {
-  std::vector<std::string> words;
-  words.reserve(16); // a rule has 5-20 words: no regrowth (each moves every word)
-  std::string current;
-  bool in_word = false; // true once a word started, even an empty `""`
+namespace {
+
+bool is_rule_blank(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+
+// The bytes a plain word ends at: the blanks, `"` and `\`.
+constexpr std::array<bool, 256> word_end_table() {
+  std::array<bool, 256> table{};
+  for (const char c : {' ', '\t', '\v', '\f', '"', '\\'})
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kWordEnd = word_end_table();
+
+// The rest of a word from its first `"` or `\` at text[i], unescaped onto
+// `storage`; i ends on the blank after it (or the end).  False when a quote
+// is left open.
+bool unescape_word(std::string_view text, std::size_t &i, std::string &storage) {
   bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == '\\' && i + 1 < text.size() &&
-        (text[i + 1] == '"' || text[i + 1] == '\\')) {
-      current.push_back(text[++i]);
-      in_word = true;
+    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+      storage.push_back(text[++i]);
       continue;
     }
     if (c == '"') {
       quoted = !quoted;
-      in_word = true;
       continue;
     }
-    if (!quoted && (c == ' ' || c == '\t' || c == '\v' || c == '\f')) {
-      if (in_word)
-        words.push_back(std::move(current));
-      current.clear();
-      in_word = false;
-      continue;
-    }
-    current.push_back(c);
-    in_word = true;
+    if (!quoted && is_rule_blank(c))
+      break;
+    storage.push_back(c);
   }
-  if (quoted)
+  return !quoted;
+}
+
+} // namespace
+
+bool split_rule_word_views(std::string_view text, std::vector<std::string_view> &words,
+                           std::string &storage) {
+  words.clear();
+  storage.clear();
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  for (;;) {
+    while (i < n && is_rule_blank(text[i]))
+      ++i;
+    if (i == n)
+      return true;
+    const std::size_t start = i;
+    while (i < n && !kWordEnd[static_cast<unsigned char>(text[i])])
+      ++i;
+    if (i == n || is_rule_blank(text[i])) {
+      words.push_back(text.substr(start, i - start)); // the common case: no copy
+      continue;
+    }
+    // Unescaped words never add up to more than the line: reserved before
+    // the first one, storage does not move under the views taken of it.
+    if (storage.capacity() < n)
+      storage.reserve(n);
+    const std::size_t from = storage.size();
+    storage.append(text, start, i - start);
+    if (!unescape_word(text, i, storage))
+      return false;
+    words.emplace_back(storage.data() + from, storage.size() - from);
+  }
+}
+
+std::optional<std::vector<std::string>> split_rule_words(std::string_view text) {
+  thread_local RuleWordSplitter splitter; // its buffers, kept from call to call
+  if (!splitter.split(text))
     return std::nullopt;
-  if (in_word)
-    words.push_back(std::move(current));
-  return words;
+  return std::vector<std::string>(splitter.words.begin(), splitter.words.end());
 }
 
 std::string join_rule_words(const std::vector<std::string> &words) {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_pull.hpp"
+#include "parse_ip_json_internal.hpp"
 #include "text.hpp"
 
 namespace vifwall {
@@ -241,13 +243,8 @@ std::string parse_error_reason(const std::string &what) {
 
 namespace {
 
-Result<std::vector<Link>> parse_ip_link_json_unguarded(std::string_view text,
-                                                      const std::string &source) {
-  const std::string cleaned = clean_text(text);
-  if (is_blank(cleaned))
-    return fail(source, 1,
-                "expected a JSON array of links (ip -j link output), got "
-                "empty input");
+Result<std::vector<Link>> parse_cleaned_dom(const std::string &cleaned,
+                                            const std::string &source) {
   json document;
   try {
     document = json::parse(cleaned);
@@ -308,14 +305,268 @@ bool looks_like_json_array(std::string_view text) {
   return false;
 }
 
-Result<std::vector<Link>> parse_ip_link_json(std::string_view text, const std::string &source) {
+// ---- the fast path: the keys the model uses, pulled without a DOM ----------
+//
+// Each function returns false as soon as the input is anything but what the
+// DOM path would accept and read the same way; the DOM then reads it again.
+
+namespace {
+
+enum class LinkKey { other, ifname, ifindex, mtu, flags, master, operstate, link_type, address,
+                     stats64, stats };
+
+LinkKey link_key(std::string_view key) {
+  switch (key.size()) {
+  case 3: return key == "mtu" ? LinkKey::mtu : LinkKey::other;
+  case 5: return key == "flags" ? LinkKey::flags : key == "stats" ? LinkKey::stats : LinkKey::other;
+  case 6: return key == "ifname" ? LinkKey::ifname : key == "master" ? LinkKey::master : LinkKey::other;
+  case 7:
+    return key == "ifindex" ? LinkKey::ifindex
+           : key == "address" ? LinkKey::address
+           : key == "stats64" ? LinkKey::stats64 : LinkKey::other;
+  case 9:
+    return key == "operstate" ? LinkKey::operstate
+           : key == "link_type" ? LinkKey::link_type : LinkKey::other;
+  default: return LinkKey::other;
+  }
+}
+
+// A key the model uses, given twice: which one counts is the DOM's rule.
+bool first_time(unsigned &seen, unsigned bit) {
+  if (seen & (1u << bit))
+    return false;
+  seen |= 1u << bit;
+  return true;
+}
+
+// null (left as it is: "not printed") or a string.
+bool pull_string(JsonPull &in, std::optional<std::string> &out) {
+  if (in.read_null())
+    return true;
+  std::string_view value;
+  if (!in.read_string(value))
+    return false;
+  out.emplace(value);
+  return true;
+}
+
+bool pull_unsigned(JsonPull &in, std::optional<std::uint64_t> &out, std::uint64_t max) {
+  if (in.read_null())
+    return true;
+  std::uint64_t value;
+  if (!in.read_unsigned(value) || value > max)
+    return false;
+  out = value;
+  return true;
+}
+
+// rx or tx: null, or an object of which the four counters are read.
+bool pull_counters(JsonPull &in, Counters &out) {
+  if (in.read_null())
+    return true;
+  if (!in.consume('{'))
+    return false;
+  unsigned seen = 0;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member('}', first, more))
+      return false;
+    if (!more)
+      return true;
+    std::string_view key;
+    if (!in.read_key(key))
+      return false;
+    std::optional<std::uint64_t> Counters::*member =
+        key == "bytes" ? &Counters::bytes
+        : key == "packets" ? &Counters::packets
+        : key == "errors" ? &Counters::errors
+        : key == "dropped" ? &Counters::dropped : nullptr;
+    if (member == nullptr) {
+      if (!in.skip_value())
+        return false;
+      continue;
+    }
+    const unsigned bit = member == &Counters::bytes ? 0 : member == &Counters::packets ? 1
+                         : member == &Counters::errors ? 2 : 3;
+    if (!first_time(seen, bit) || !pull_unsigned(in, out.*member, UINT64_MAX))
+      return false;
+  }
+}
+
+struct Stats {
+  Counters rx, tx;
+};
+
+// `stats64` or `stats`: null (nullopt), or an object with rx and tx.
+bool pull_stats(JsonPull &in, std::optional<Stats> &out) {
+  if (in.read_null())
+    return true;
+  if (!in.consume('{'))
+    return false;
+  Stats stats;
+  unsigned seen = 0;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member('}', first, more))
+      return false;
+    if (!more)
+      break;
+    std::string_view key;
+    if (!in.read_key(key))
+      return false;
+    const bool rx = key == "rx";
+    if (!rx && key != "tx") {
+      if (!in.skip_value())
+        return false;
+      continue;
+    }
+    if (!first_time(seen, rx ? 0 : 1) || !pull_counters(in, rx ? stats.rx : stats.tx))
+      return false;
+  }
+  out = stats;
+  return true;
+}
+
+bool pull_flags(JsonPull &in, std::vector<std::string> &out) {
+  if (in.read_null())
+    return true;
+  if (!in.consume('['))
+    return false;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member(']', first, more))
+      return false;
+    if (!more)
+      return true;
+    std::string_view flag;
+    if (!in.read_string(flag))
+      return false;
+    out.emplace_back(flag);
+  }
+}
+
+// What one link object says, before it is checked as read_link checks it.
+struct PulledLink {
+  std::optional<std::string> name, master, operstate, link_type, address;
+  std::optional<std::uint64_t> ifindex, mtu;
+  std::vector<std::string> flags;
+  std::optional<Stats> stats64, stats;
+};
+
+bool pull_member(JsonPull &in, LinkKey key, PulledLink &out) {
+  switch (key) {
+  case LinkKey::other: return in.skip_value();
+  case LinkKey::ifname: return pull_string(in, out.name);
+  case LinkKey::ifindex: return pull_unsigned(in, out.ifindex, INT_MAX);
+  case LinkKey::mtu: return pull_unsigned(in, out.mtu, UINT32_MAX);
+  case LinkKey::flags: return pull_flags(in, out.flags);
+  case LinkKey::master: return pull_string(in, out.master);
+  case LinkKey::operstate: return pull_string(in, out.operstate);
+  case LinkKey::link_type: return pull_string(in, out.link_type);
+  case LinkKey::address: return pull_string(in, out.address);
+  case LinkKey::stats64: return pull_stats(in, out.stats64);
+  case LinkKey::stats: return pull_stats(in, out.stats);
+  }
+  return false;
+}
+
+bool pull_link(JsonPull &in, Link &link) {
+  if (!in.consume('{'))
+    return false;
+  PulledLink pulled;
+  unsigned seen = 0;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member('}', first, more))
+      return false;
+    if (!more)
+      break;
+    std::string_view name;
+    if (!in.read_key(name))
+      return false;
+    const LinkKey key = link_key(name);
+    if (key != LinkKey::other && !first_time(seen, static_cast<unsigned>(key)))
+      return false;
+    if (!pull_member(in, key, pulled))
+      return false;
+  }
+  if (!pulled.name || pulled.name->empty())
+    return false;
+  link.name = std::move(*pulled.name);
+  if (pulled.ifindex)
+    link.ifindex = static_cast<int>(*pulled.ifindex);
+  if (pulled.mtu)
+    link.mtu = static_cast<std::uint32_t>(*pulled.mtu);
+  link.flags = std::move(pulled.flags);
+  link.master = std::move(pulled.master);
+  if (pulled.operstate)
+    link.state = to_lower(*pulled.operstate);
+  if (pulled.link_type == "ether" && pulled.address) {
+    link.mac = normalize_mac(*pulled.address);
+    if (!link.mac)
+      return false;
+  }
+  if (const std::optional<Stats> &stats = pulled.stats64 ? pulled.stats64 : pulled.stats) {
+    link.rx = stats->rx;
+    link.tx = stats->tx;
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<std::vector<Link>> read_ip_links_fast(std::string_view cleaned) {
+  JsonPull in(cleaned);
+  if (!in.consume('['))
+    return std::nullopt;
+  std::vector<Link> links;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member(']', first, more))
+      return std::nullopt;
+    if (!more)
+      break;
+    Link link;
+    if (!pull_link(in, link))
+      return std::nullopt;
+    links.push_back(std::move(link));
+  }
+  if (!in.at_end())
+    return std::nullopt;
+  return links;
+}
+
+namespace {
+
+Result<std::vector<Link>> parse_json(std::string_view text, const std::string &source,
+                                     bool fast) {
+  const std::string cleaned = clean_text(text);
+  if (is_blank(cleaned))
+    return fail(source, 1,
+                "expected a JSON array of links (ip -j link output), got "
+                "empty input");
+  if (fast) {
+    if (auto links = read_ip_links_fast(cleaned))
+      return std::move(*links);
+  }
   // Every JSON value is type-checked before use; this is the net under that
   // net, so that no nlohmann exception ever leaves a parser.
   try {
-    return parse_ip_link_json_unguarded(text, source);
+    return parse_cleaned_dom(cleaned, source);
   } catch (const json::exception &error) {
     return fail(source, 0, "expected ip -j link output: " + printable_message(error.what()));
   }
+}
+
+} // namespace
+
+Result<std::vector<Link>> parse_ip_link_json(std::string_view text, const std::string &source) {
+  return parse_json(text, source, true);
+}
+
+Result<std::vector<Link>> parse_ip_link_json_dom(std::string_view text,
+                                                 const std::string &source) {
+  return parse_json(text, source, false);
 }
 
 } // namespace vifwall

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "parse_ipset.hpp"
 #include "testutil.hpp"
 #include "text.hpp"
@@ -218,4 +220,70 @@ TEST_CASE("ipset list: set names in errors are escaped", "[ipset]") {
   REQUIRE_FALSE(cut);
   CHECK(cut.error().str() == "l.txt:5: expected 2 members in set \"\\x1b]0;owned\\x07\" "
                              "(\"Number of entries\"), got 1 (truncated?)");
+}
+
+TEST_CASE("ipset save: adds to one set, then another, then the first again", "[ipset]") {
+  auto dump = parse_ipset_save("create a hash:net family inet hashsize 1024 maxelem 65536\n"
+                               "create \"b c\" hash:ip\n"
+                               "add a 10.0.0.0/8\nadd a 192.168.1.7/16\n"
+                               "add \"b c\" 10.1.1.1 comment \"x \\\"y\\\"\"\n"
+                               "add a 172.16.0.1 nomatch\n",
+                               "s.txt");
+  REQUIRE(dump);
+  REQUIRE(dump->sets.size() == 2);
+  const IpSet &a = dump->sets[0];
+  CHECK(a.family == "inet");
+  CHECK(a.options == std::vector<std::string>{"hashsize", "1024", "maxelem", "65536"});
+  CHECK(a.members ==
+        std::vector<std::string>{"10.0.0.0/8", "172.16.0.1 nomatch", "192.168.0.0/16"});
+  const IpSet &bc = dump->sets[1];
+  CHECK(bc.name == "b c");
+  CHECK(bc.members == std::vector<std::string>{"10.1.1.1"});
+  CHECK(bc.member_options.at("10.1.1.1") == std::vector<std::string>{"comment", "x \"y\""});
+
+  auto unknown_after_run =
+      parse_ipset_save("create a hash:ip\nadd a 10.0.0.1\nadd b 10.0.0.2\n", "s.txt");
+  REQUIRE_FALSE(unknown_after_run);
+  CHECK(unknown_after_run.error().str() ==
+        "s.txt:3: expected a set created by an earlier \"create\" line, got \"b\"");
+  auto before_create =
+      parse_ipset_save("create a hash:ip\nadd a 10.0.0.1\nadd b 10.0.0.2\ncreate b hash:ip\n",
+                       "s.txt");
+  REQUIRE_FALSE(before_create);
+  CHECK(before_create.error().line == 3);
+}
+
+TEST_CASE("ipset save: members are what normalize_ipset_member makes of them", "[ipset]") {
+  // parse_ipset_save keeps canonical IPv4 members of address sets as printed
+  // instead of rebuilding them: that must never differ from the rebuild.
+  auto check = [](const std::string &type, const std::string &elem) {
+    INFO(type << " " << elem);
+    auto dump = parse_ipset_save("create s " + type + "\nadd s \"" + elem + "\"\n", "m.txt");
+    REQUIRE(dump);
+    REQUIRE(dump->sets[0].members.size() == 1);
+    CHECK(dump->sets[0].members[0] == normalize_ipset_member(type, elem));
+  };
+  for (const char *elem :
+       {"10.0.0.1", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.1/32", "10.0.0.0/0", "0.0.0.0/0",
+        "1.2.3.4/0", "255.255.255.255", "255.255.255.254/31", "255.255.255.255/31",
+        "010.0.0.1", "10.0.0.01", "10.0.0.256", "10.0.0", "10.0.0.1.5", "10..0.1", "10.0.0.1/",
+        "10.0.0.0/08", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/255.0.0.0", "10.0.0.1-10.0.0.9",
+        "10.0.0.0/8,tcp:80", "fe80::1", "fe80::/64", "FE80::1/128", "", "a.b.c.d", " 1.2.3.4",
+        "1.2.3.4 ", "+1.2.3.4", "1.2.3.4/+8", "1234.0.0.1", "1.2.3.4/1x"}) {
+    for (const char *type : {"hash:ip", "hash:net", "bitmap:ip", "hash:net,port", "hash:mac",
+                             "list:set", "hash:ip,port,ip", "hash"})
+      check(type, elem);
+  }
+  std::mt19937 random(2026);
+  for (int round = 0; round < 5000; ++round) {
+    std::string elem;
+    for (int octet = 0; octet < 4; ++octet) {
+      const unsigned value = random() % 8 == 0 ? random() % 300 : random() % 256;
+      elem += (octet ? "." : "") + std::string(random() % 20 == 0 ? "0" : "") +
+              std::to_string(value);
+    }
+    if (random() % 2)
+      elem += "/" + std::to_string(random() % 34);
+    check(random() % 2 ? "hash:net" : "hash:ip", elem);
+  }
 }

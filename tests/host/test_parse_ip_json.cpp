@@ -2,7 +2,9 @@
 
 #include <sstream>
 
+#include "json_pull.hpp"
 #include "parse_ip_json.hpp"
+#include "parse_ip_json_internal.hpp"
 #include "parse_ip_link.hpp"
 #include "testutil.hpp"
 
@@ -320,4 +322,220 @@ TEST_CASE("JSON errors quote the input with control characters visible", "[ipjso
   CHECK_THAT(error.message, Catch::StartsWith("expected valid JSON"));
   CHECK(error.message.size() < 300);
   CHECK_THAT(error.message, Catch::EndsWith("..."));
+}
+
+// ---- the fast path (JsonPull) against the DOM ------------------------------
+//
+// parse_ip_link_json reads with JsonPull and falls back on nlohmann's DOM for
+// whatever the fast path does not take; the two must never disagree.
+
+namespace {
+
+// Both ways, as one comparable string: the links, or the error.
+std::string outcome(const Result<std::vector<Link>> &links) {
+  if (!links)
+    return "error: " + links.error().str();
+  return describe_links(*links);
+}
+
+void check_same_as_dom(const std::string &text) {
+  INFO("input: " << text.substr(0, 300));
+  const auto fast = parse_ip_link_json(text, "x.json");
+  const auto dom = parse_ip_link_json_dom(text, "x.json");
+  CHECK(outcome(fast) == outcome(dom));
+  if (fast && dom)
+    CHECK(*fast == *dom);
+}
+
+// The fast path's own answer: taken (links) or left to the DOM (nullopt).
+std::optional<std::vector<Link>> fast_only(const std::string &text) {
+  return read_ip_links_fast(text);
+}
+
+std::string one_name(const std::string &json_string) {
+  auto links = parse_ip_link_json("[{\"ifname\":" + json_string + "}]", "n.json");
+  REQUIRE(links);
+  REQUIRE(links->size() == 1);
+  return (*links)[0].name;
+}
+
+} // namespace
+
+TEST_CASE("the fast path takes the samples and agrees with the DOM", "[ipjson]") {
+  for (const char *file : {"ip-j-link.json", "ip-j-s-link.json", "ip-j-s-s-link-xenbr0.json",
+                           "ip-j-p-d-link-vif2.0.json", "ip-j-addr.json"}) {
+    INFO(file);
+    const std::string text = read_data(std::string("samples/") + file);
+    const auto fast = fast_only(text);
+    REQUIRE(fast); // no fallback on what ip prints
+    const auto dom = parse_ip_link_json_dom(text, file);
+    REQUIRE(dom);
+    CHECK_LINKS(*fast, *dom);
+  }
+}
+
+TEST_CASE("string escapes, \\u and surrogate pairs", "[ipjson]") {
+  CHECK(one_name(R"("a\"b\\c\/d")") == "a\"b\\c/d");
+  CHECK(one_name(R"("\b\f\n\r\t")") == "\b\f\n\r\t");
+  CHECK(one_name(R"("\u0041\u00e9\u20AC")") == "A\xc3\xa9\xe2\x82\xac");
+  CHECK(one_name(R"("x\ud83d\ude00y")") == "x\xf0\x9f\x98\x80y"); // U+1F600
+  CHECK(one_name(R"("\uDBFF\uDFFF")") == "\xf4\x8f\xbf\xbf");     // U+10FFFF
+  CHECK(one_name("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  CHECK(one_name(R"("a\u0000b")") == std::string("a\0b", 3));
+  // Escapes in keys count as the key they spell.
+  auto links = parse_ip_link_json(R"([{"if\u006eame":"eth0","mt\u0075":9000}])", "k.json");
+  REQUIRE(links);
+  CHECK((*links)[0].name == "eth0");
+  CHECK((*links)[0].mtu == 9000);
+
+  for (const char *bad : {R"("\ud800")", R"("\ud800x")", R"("\ud800\u0041")", R"("\udc00")",
+                          R"("\ud83d\ud83d")", R"("\x41")", R"("\u12G4")", R"("\U0041")",
+                          "\"a\tb\"", "\"a\nb\"", "\"\x01\"", "\"\xc3\"", "\"\xc0\xaf\"",
+                          "\"\xe0\x80\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
+                          "\"\xff\"", "\"\x80\""}) {
+    const std::string text = std::string("[{\"ifname\":") + bad + "}]";
+    INFO(text);
+    CHECK_FALSE(fast_only(text));
+    const Error error = json_error(text);
+    CHECK(error.line == 1);
+    CHECK_THAT(error.message, Catch::StartsWith("expected valid JSON"));
+    check_same_as_dom(text);
+  }
+}
+
+TEST_CASE("unknown keys are skipped whatever they hold", "[ipjson]") {
+  const std::string text =
+      R"([{"linkinfo":{"info_kind":"bridge","info_data":{"a":[1,-2,3.25,0,-0.5,true,false,null,)"
+      R"("s\"}]",[],{},[[{"x":[{}]}]]],"ifname":"not this one"},"b":{}},"ifname":"br0",)"
+      R"("flags":[],"z":[ "ifname" , {"ifname":"nor this"} ] , "stats":{"rx":{"x":{"bytes":1},)"
+      R"("bytes":7}}}])";
+  auto fast = fast_only(text);
+  REQUIRE(fast);
+  REQUIRE(fast->size() == 1);
+  CHECK((*fast)[0].name == "br0");
+  CHECK((*fast)[0].rx.bytes == 7);
+  check_same_as_dom(text);
+
+  // Deep nesting is no recursion: 100,000 levels in a skipped value.
+  const std::string deep = R"([{"ifname":"d","x":)" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}]";
+  auto links = fast_only(deep);
+  REQUIRE(links);
+  CHECK((*links)[0].name == "d");
+  const std::string unclosed = R"([{"ifname":"d","x":)" + std::string(100000, '[') + "}]";
+  CHECK_FALSE(fast_only(unclosed));
+  CHECK_THAT(json_error(unclosed).message, Catch::StartsWith("expected valid JSON"));
+}
+
+TEST_CASE("numbers: what is read, what is skipped, what is refused", "[ipjson]") {
+  auto links = fast_only(R"([{"ifname":"a","ifindex":2147483647,"mtu":4294967295,)"
+                         R"("stats64":{"tx":{"bytes":18446744073709551615,"packets":0}}}])");
+  REQUIRE(links);
+  CHECK((*links)[0].ifindex == 2147483647);
+  CHECK((*links)[0].mtu == 4294967295U);
+  CHECK((*links)[0].tx.bytes == 18446744073709551615ULL);
+  CHECK((*links)[0].tx.packets == 0);
+
+  // Valid JSON the fast path leaves to the DOM (same answer either way).
+  for (const char *valid : {R"("x":1e3)", R"("x":-1E-2)", R"("x":12345678901234567890123)",
+                            R"("ifindex":1.0)", R"("mtu":-0)", R"("mtu":1e2)",
+                            R"("ifindex":2147483648)", R"("mtu":18446744073709551616)",
+                            R"("x":1e999)", R"("x":-1e999)"}) {
+    const std::string text = std::string(R"([{"ifname":"a",)") + valid + "}]";
+    INFO(text);
+    CHECK_FALSE(fast_only(text));
+    check_same_as_dom(text);
+  }
+  // Not JSON at all.
+  for (const char *bad : {"01", "-", "1.", ".5", "+1", "-01", "1.e3", "0x10", "1e", "Infinity",
+                          "NaN", "--1"}) {
+    const std::string text = std::string(R"([{"ifname":"a","x":)") + bad + "}]";
+    INFO(text);
+    CHECK_FALSE(fast_only(text));
+    CHECK_FALSE(parse_ip_link_json(text, "n.json"));
+    check_same_as_dom(text);
+  }
+}
+
+TEST_CASE("the fast path refuses what is not JSON or not links", "[ipjson]") {
+  for (const char *text :
+       {"[", "[{", "[{\"ifname\"", "[{\"ifname\":", "[{\"ifname\":\"a", "[{\"ifname\":\"a\\u12",
+        "[{\"ifname\":\"a\"", "[{\"ifname\":\"a\"}", "[{\"ifname\":\"a\"},", "[{\"ifname\":\"a\"}]]",
+        "[{\"ifname\":\"a\"}] x", "[{\"ifname\":\"a\",}]", "[,{\"ifname\":\"a\"}]",
+        "[{\"ifname\":\"a\"},]", "[{\"ifname\" \"a\"}]", "[{\"ifname\":\"a\" \"mtu\":1}]",
+        "[{'ifname':'a'}]", "[{\"ifname\":\"a\",\"x\":tru}]", "[{\"ifname\":\"a\",\"x\":nul}]",
+        "[{\"ifname\":\"a\",\"x\":True}]", "[{\"ifname\":\"a\"}]\x0c", "[{\"ifname\":\"a\"}]\x7f",
+        "\xef\xbb\xbf[{\"ifname\":\"a\"}]", "[{\"ifname\":\"a\"}]/*c*/", "[1]", "[null]",
+        "[[]]", "{}", "\"x\"", "[{}]", "[{\"ifname\":\"\"}]", "[{\"ifname\":null}]",
+        "[{\"ifname\":\"a\",\"flags\":[\"UP\",1]}]", "[{\"ifname\":\"a\",\"flags\":\"UP\"}]",
+        "[{\"ifname\":\"a\",\"stats64\":[]}]", "[{\"ifname\":\"a\",\"stats64\":{\"rx\":1}}]",
+        "[{\"ifname\":\"a\",\"link_type\":\"ether\",\"address\":\"zz\"}]",
+        "[{\"ifname\":\"a\",\"master\":7}]", "[{\"ifname\":\"a\",\"address\":[]}]"}) {
+    INFO(text);
+    CHECK_FALSE(fast_only(text));
+    check_same_as_dom(text);
+  }
+  // Blanks are the four JSON ones, anywhere between tokens.
+  auto links = fast_only(" \t\r\n[ \n{ \"ifname\" :\t\"a\" , \"flags\" : [ \"UP\" ] } \r\n] \n");
+  REQUIRE(links);
+  CHECK((*links)[0].flags == std::vector<std::string>{"UP"});
+}
+
+TEST_CASE("a key the model uses given twice: the DOM decides", "[ipjson]") {
+  for (const char *text :
+       {R"([{"ifname":"a","ifname":"b"}])", R"([{"ifname":"a","mtu":"x","mtu":1500}])",
+        R"([{"ifname":"a","stats64":{"rx":{"bytes":1,"bytes":2}}}])",
+        R"([{"ifname":"a","stats64":{"rx":{"bytes":1},"rx":{"bytes":2}}}])",
+        R"([{"ifname":"a","stats64":null,"stats":{"rx":{"bytes":3}}}])",
+        R"([{"ifname":"a","stats64":{"rx":{"bytes":4}},"stats":{"rx":{"bytes":3}}}])",
+        R"([{"ifname":"a","stats64":{"rx":{"bytes":4}},"stats":"bad"}])"}) {
+    INFO(text);
+    check_same_as_dom(text);
+  }
+  CHECK_FALSE(fast_only(R"([{"ifname":"a","ifname":"b"}])"));
+  // Unknown keys may repeat.
+  CHECK(fast_only(R"([{"ifname":"a","x":1,"x":2}])"));
+}
+
+TEST_CASE("every one-byte change of a sample: fast path and DOM agree", "[ipjson]") {
+  const std::string sample = read_data("samples/ip-j-s-s-link-xenbr0.json");
+  const std::string replacements = std::string("\"\\{}[],:0-.e1 nt\x01\x7f", 18) + "\xc3\xff";
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    for (const char c : replacements) {
+      std::string text = sample;
+      text[i] = c;
+      check_same_as_dom(text);
+    }
+    std::string cut = sample;
+    cut.erase(i, 1);
+    check_same_as_dom(cut);
+  }
+}
+
+TEST_CASE("JsonPull reads what it is asked", "[ipjson]") {
+  JsonPull in(R"( [ "a\nb" , 42 , null , {"k": [true, false, -1.5]} ] )");
+  bool more = false;
+  std::string_view s;
+  std::uint64_t n = 0;
+  REQUIRE(in.consume('['));
+  REQUIRE(in.next_member(']', true, more));
+  REQUIRE(more);
+  REQUIRE(in.read_string(s));
+  CHECK(s == "a\nb");
+  REQUIRE(in.next_member(']', false, more));
+  REQUIRE(in.read_unsigned(n));
+  CHECK(n == 42);
+  REQUIRE(in.next_member(']', false, more));
+  CHECK_FALSE(in.read_string(s)); // null is no string, and is not consumed
+  REQUIRE(in.read_null());
+  REQUIRE(in.next_member(']', false, more));
+  REQUIRE(in.skip_value());
+  REQUIRE(in.next_member(']', false, more));
+  CHECK_FALSE(more);
+  CHECK(in.at_end());
+
+  JsonPull nul(std::string_view("\0", 1));
+  CHECK(nul.peek() == '\0');
+  CHECK_FALSE(nul.at_end());
 }
