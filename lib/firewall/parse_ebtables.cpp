@@ -50,7 +50,7 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
   auto check_count = [&](std::size_t at) -> std::optional<Error> {
     if (chain && chain->seen != chain->entries)
       return Error{source, at,
-                   "expected " + std::to_string(chain->entries) + " rules in chain " +
+                   "expected " + counted(chain->entries, "rule") + " in chain " +
                        quote_for_error(chain->name) + " (\"entries: " +
                        std::to_string(chain->entries) +
                        "\" at line " + std::to_string(chain->line) + "), got " +
@@ -136,8 +136,8 @@ Result<FwDump> parse_ebtables_list(std::string_view text, const std::string &sou
                   "expected a rule (\"-p ...\", \"-j TARGET\"), got " + quote_for_error(text_line));
     if (chain->seen == chain->entries)
       return fail(source, line.number,
-                  "expected at most " + std::to_string(chain->entries) +
-                      " rules in chain " + quote_for_error(chain->name) + ", got another: " +
+                  "expected at most " + counted(chain->entries, "rule") +
+                      " in chain " + quote_for_error(chain->name) + ", got another: " +
                       quote_for_error(text_line));
     ++chain->seen;
     FwRule rule;

@@ -195,7 +195,7 @@ Result<IpsetDump> parse_ipset_list(std::string_view text, const std::string &sou
     if (saw_members && set.entries && !has_option(set, "timeout") &&
         set.members.size() < *set.entries)
       return Error{source, at,
-                   "expected " + std::to_string(*set.entries) + " members in set " +
+                   "expected " + counted(*set.entries, "member") + " in set " +
                        quote_for_error(set.name) + " (\"Number of entries\"), got " +
                        std::to_string(set.members.size()) + " (truncated?)"};
     sort_members(set);
