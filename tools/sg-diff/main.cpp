@@ -228,31 +228,47 @@ int sg_diff(const Options &o, bool rules_given) {
     return kTrouble;
   }
   auto runner = make_process_runner();
-  auto running = read_running(o, *runner);
-  if (!running) {
-    cli::print_error(kProg, running.error());
-    return kTrouble;
-  }
   CaptureOptions capture;
   capture.iptables = iptables_choice_of(o.iptables);
   capture.timeout = timeout_of(o);
-  auto actual = read_firewall(o.from_dir, *runner, capture);
-  if (!actual) {
-    cli::print_error(kProg, actual.error());
+  // The dumps take most of sg-diff's time (they run at the same time, and
+  // the longest is 0.3-0.5 s at 1000 VMs): xe and the desired side (every
+  // state file read and rendered) are done meanwhile.  Only --desired-from
+  // needs the running VMs first.  Errors are reported in the order the
+  // steps had one after the other: running, actual, desired.
+  std::optional<Result<std::optional<RunningHost>>> running;
+  std::optional<Result<FirewallSnapshot>> actual;
+  std::optional<Result<DesiredFirewall>> desired;
+  const bool desired_needs_running = !rules_given && !o.desired_from.empty();
+  run_together(*runner, {
+      [&] { actual = read_firewall(o.from_dir, *runner, capture); },
+      [&] {
+        running = read_running(o, *runner);
+        if (*running && !desired_needs_running)
+          desired = read_desired(o, rules_given, *runner, **running);
+      },
+  });
+  if (!*running) {
+    cli::print_error(kProg, running->error());
     return kTrouble;
   }
-  auto desired = read_desired(o, rules_given, *runner, *running);
-  if (!desired) {
-    cli::print_error(kProg, desired.error());
+  if (!*actual) {
+    cli::print_error(kProg, actual->error());
+    return kTrouble;
+  }
+  if (!desired)
+    desired = read_desired(o, rules_given, *runner, **running);
+  if (!*desired) {
+    cli::print_error(kProg, desired->error());
     return kTrouble;
   }
   if (!o.quiet && !o.json)
-    for (const auto &warning : actual->warnings)
+    for (const auto &warning : (*actual)->warnings)
       cli::print_warning(kProg, warning);
 
   CompareOptions options;
   options.vms = o.vms;
-  const Comparison comparison = compare_firewall(*desired, *actual, *running, options);
+  const Comparison comparison = compare_firewall(**desired, **actual, **running, options);
   if (o.json)
     cli::write_stdout(render_comparison_json(comparison, o.pretty));
   else if (o.summary)

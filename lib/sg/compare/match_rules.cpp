@@ -1,6 +1,7 @@
 // Rules compared by meaning: one chain we own (order matters) and the jumps
 // in chains shared with others (a multiset).  See compare_internal.hpp.
 #include <cstdint>
+#include <optional>
 
 #include "compare_internal.hpp"
 #include "netfilter.hpp"
@@ -39,13 +40,13 @@ std::size_t set_name_index(const Args &args) {
   return std::string::npos;
 }
 
-// The meaning of a rule with its set replaced by the set's members, so that
-// set names do not matter and set contents do.  `structure`: with the set
-// replaced by a placeholder (for pairing a rule with its changed twin).
-std::string rule_key(Family family, const Args &args, const SetMembers &sets, bool structure) {
+// The rule with its set replaced by the set's members (`structure`: by a
+// placeholder, for pairing a rule with its changed twin), before
+// canonical_args(): rule_key() of it.
+Args keyed_args(const Args &args, const SetMembers &sets, bool structure) {
   const std::size_t at = set_name_index(args);
   if (at == std::string::npos)
-    return canonical_args(family, args);
+    return args;
   Args copy = args;
   if (structure) {
     copy[at] = "@set";
@@ -53,8 +54,50 @@ std::string rule_key(Family family, const Args &args, const SetMembers &sets, bo
     auto found = sets.find(args[at]);
     copy[at] = found == sets.end() ? "@missing" : "@{" + join_strings(found->second, ",") + "}";
   }
-  return canonical_args(family, copy);
+  return copy;
 }
+
+// The meaning of a rule with its set replaced by the set's members, so that
+// set names do not matter and set contents do.  `structure`: with the set
+// replaced by a placeholder (for pairing a rule with its changed twin).
+std::string rule_key(Family family, const Args &args, const SetMembers &sets, bool structure) {
+  return canonical_args(family, keyed_args(args, sets, structure));
+}
+
+// Two rules' keys compared without canonicalising when it can be helped:
+// the same words (their sets replaced alike) mean the same; only rules
+// written differently need canonical_args(), computed once each.  On a
+// host as sg-apply left it, the save tools print the words sg-apply wrote,
+// so almost no rule is canonicalised (it was 45% of sg-diff's instructions
+// at 1000 VMs).
+class Keys {
+public:
+  Keys(Family family, const SetMembers &sets) : family_(family), sets_(sets) {}
+
+  std::size_t add(const Args &args) {
+    words_.push_back(keyed_args(args, sets_, false));
+    canonical_.emplace_back();
+    return words_.size() - 1;
+  }
+
+  bool same(std::size_t a, const Keys &other, std::size_t b) const {
+    return words_[a] == other.words_[b] || key(a) == other.key(b);
+  }
+
+  const std::string &key(std::size_t i) const {
+    if (!canonical_[i])
+      canonical_[i] = canonical_args(family_, words_[i]);
+    return *canonical_[i];
+  }
+
+  const Args &words(std::size_t i) const { return words_[i]; }
+
+private:
+  Family family_;
+  const SetMembers &sets_;
+  std::vector<Args> words_;
+  mutable std::vector<std::optional<std::string>> canonical_;
+};
 
 // How to read and judge a chain's rules.
 enum class Role { ingress, egress, def, system, vm_bridge, host };
@@ -166,19 +209,18 @@ std::string member_difference(const std::vector<std::string> &want,
 
 // Marks the rules of the longest common subsequence of the two key lists as
 // matched: the rules in place.  (Chains too long for the table: none.)
-void match_in_sequence(const std::vector<std::string> &want_keys,
-                       const std::vector<std::string> &have_keys, std::vector<bool> &want_matched,
+void match_in_sequence(const Keys &want_keys, const Keys &have_keys, std::vector<bool> &want_matched,
                        std::vector<bool> &have_matched) {
-  const std::size_t n = want_keys.size(), m = have_keys.size();
+  const std::size_t n = want_matched.size(), m = have_matched.size();
   if (n * m <= 16u * 1024u * 1024u) {
     std::vector<std::uint32_t> lcs((n + 1) * (m + 1), 0);
     auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t & { return lcs[i * (m + 1) + j]; };
     for (std::size_t i = n; i-- > 0;)
       for (std::size_t j = m; j-- > 0;)
-        at(i, j) = want_keys[i] == have_keys[j] ? at(i + 1, j + 1) + 1
+        at(i, j) = want_keys.same(i, have_keys, j) ? at(i + 1, j + 1) + 1
                                                  : std::max(at(i + 1, j), at(i, j + 1));
     for (std::size_t i = 0, j = 0; i < n && j < m;) {
-      if (want_keys[i] == have_keys[j]) {
+      if (want_keys.same(i, have_keys, j)) {
         want_matched[i] = have_matched[j] = true;
         ++i;
         ++j;
@@ -203,13 +245,19 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
                    std::vector<Difference> &out) {
   const Role role = role_of(family, chain);
   const std::string table = table_name(family);
-  std::vector<std::string> want_keys, have_keys;
+  Keys want_keys(family, want_sets), have_keys(family, ctx.live_sets);
   for (const auto &args : want)
-    want_keys.push_back(rule_key(family, args, want_sets, false));
+    want_keys.add(args);
   for (const auto *rule : have)
-    have_keys.push_back(rule_key(family, rule->args, ctx.live_sets, false));
+    have_keys.add(rule->args);
 
   const std::size_t n = want.size(), m = have.size();
+  // The chain as desired word for word (the usual case): all in place.
+  bool verbatim = n == m;
+  for (std::size_t i = 0; verbatim && i < n; ++i)
+    verbatim = want_keys.words(i) == have_keys.words(i);
+  if (verbatim)
+    return;
   std::vector<bool> want_matched(n, false), have_matched(m, false);
   match_in_sequence(want_keys, have_keys, want_matched, have_matched);
 
@@ -218,7 +266,7 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
     if (want_matched[i])
       continue;
     for (std::size_t j = 0; j < m; ++j)
-      if (!have_matched[j] && want_keys[i] == have_keys[j]) {
+      if (!have_matched[j] && want_keys.same(i, have_keys, j)) {
         want_matched[i] = have_matched[j] = true;
         out.push_back({DiffKind::changed, table, chain, readable(role, want[i], want_sets), want[i],
                        "at position " + std::to_string(j + 1) + " instead of " +
@@ -227,12 +275,18 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
       }
   }
   // Changed: the same rule but for the members of its set.
+  std::vector<std::optional<std::string>> have_shapes(m);
+  auto have_shape = [&](std::size_t j) -> const std::string & {
+    if (!have_shapes[j])
+      have_shapes[j] = rule_key(family, have[j]->args, ctx.live_sets, true);
+    return *have_shapes[j];
+  };
   for (std::size_t i = 0; i < n; ++i) {
     if (want_matched[i])
       continue;
     const std::string shape = rule_key(family, want[i], want_sets, true);
     for (std::size_t j = 0; j < m; ++j) {
-      if (have_matched[j] || rule_key(family, have[j]->args, ctx.live_sets, true) != shape)
+      if (have_matched[j] || have_shape(j) != shape)
         continue;
       want_matched[i] = have_matched[j] = true;
       const std::size_t ws = set_name_index(want[i]);
@@ -282,12 +336,14 @@ void compare_shared(Family family, const std::vector<SharedRule> &want,
                     std::vector<Difference> &out) {
   const std::string table = table_name(family);
   std::vector<bool> used(have.size(), false);
+  Keys want_keys(family, ctx.live_sets), have_keys(family, ctx.live_sets);
+  for (const auto *rule : have)
+    have_keys.add(rule->args);
   for (const auto &rule : want) {
-    const std::string key = rule_key(family, rule.args, ctx.live_sets, false);
+    const std::size_t i = want_keys.add(rule.args);
     bool found = false;
     for (std::size_t j = 0; j < have.size() && !found; ++j)
-      if (!used[j] && have[j]->chain == rule.chain &&
-          rule_key(family, have[j]->args, ctx.live_sets, false) == key)
+      if (!used[j] && have[j]->chain == rule.chain && want_keys.same(i, have_keys, j))
         used[j] = found = true;
     if (!found)
       out.push_back({DiffKind::missing, table, rule.chain, join_rule_words(rule.args), rule.args, ""});

@@ -50,13 +50,19 @@ void add_nat_rules(std::map<std::string, VmView> &vms, HostView &host, const FwT
 // The VM's vmops traits and leftovers: the vmops-named sets its rules use,
 // its MAC checks in nat, rules of shared chains that appear twice, and
 // vmops-named sets of the VM that no rule uses (added to sets and
-// unused_sets too).  Reads name, raw, sets (after fill_sets).
-void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot);
+// unused_sets too).  Reads name, raw, sets (after fill_sets).  `unused`:
+// unused_sets_of(snapshot), built once for every VM (a scan of every rule
+// and set per VM made the view of 1000 VMs quadratic).
+void fill_vmops_traits(VmView &vm, const std::vector<const IpSet *> &unused);
+
+// The snapshot's sets that no iptables or ip6tables rule matches, in the
+// dump's order (empty when the sets were not read).
+std::vector<const IpSet *> unused_sets_of(const FirewallSnapshot &snapshot);
 
 // Sets in vmops' per-rule naming that no rule uses and no VM claims, as
 // host leftovers (their VM is gone: vmops' destroy misses the sets of
-// names over 14 characters).
-void find_orphan_vmops_sets(FirewallView &view, const FirewallSnapshot &snapshot);
+// names over 14 characters).  `unused`: unused_sets_of(snapshot).
+void find_orphan_vmops_sets(FirewallView &view, const std::vector<const IpSet *> &unused);
 
 // ---- drop_counts.cpp ---------------------------------------------------------
 

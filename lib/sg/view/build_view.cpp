@@ -272,16 +272,17 @@ struct Builder {
       add_table("arptables", *snapshot.arptables, false);
     if (snapshot.ebtables_nat)
       add_nat_rules(vms, view.host, *snapshot.ebtables_nat);
+    const std::vector<const IpSet *> unused = unused_sets_of(snapshot);
     for (auto &[name, vm] : vms) {
       fill_identity(vm, snapshot, members);
       fill_protections(vm);
       fill_rules(vm);
       fill_sets(vm);
-      fill_vmops_traits(vm, snapshot);
+      fill_vmops_traits(vm, unused);
       fill_drops(vm);
       view.vms.push_back(std::move(vm));
     }
-    find_orphan_vmops_sets(view, snapshot);
+    find_orphan_vmops_sets(view, unused);
     std::sort(view.vms.begin(), view.vms.end(),
               [](const VmView &a, const VmView &b) { return natural_less(a.name, b.name); });
     host_checks(view.host, snapshot);

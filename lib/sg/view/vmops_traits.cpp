@@ -6,6 +6,7 @@
 #include <tuple>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "build_parts.hpp"
 #include "rule_match.hpp"
@@ -21,19 +22,25 @@ std::string rule_text(const std::string &table, const std::string &chain, std::s
   return table + " " + chain + " " + std::to_string(position) + ": " + join_rule_words(args);
 }
 
-// Sets any iptables rule matches.
-std::set<std::string> sets_in_use(const FirewallSnapshot &snapshot) {
-  std::set<std::string> used;
+} // namespace
+
+std::vector<const IpSet *> unused_sets_of(const FirewallSnapshot &snapshot) {
+  std::vector<const IpSet *> unused;
+  if (!snapshot.ipsets)
+    return unused;
+  // Sets any iptables rule matches.
+  std::unordered_set<std::string> used;
   for (const auto *table : {snapshot.iptables ? &*snapshot.iptables : nullptr,
                             snapshot.ip6tables ? &*snapshot.ip6tables : nullptr})
     if (table)
       for (const auto &rule : table->rules)
         if (auto match = set_match(rule.args))
-          used.insert(match->name);
-  return used;
+          used.insert(std::move(match->name));
+  for (const auto &set : snapshot.ipsets->sets)
+    if (!used.count(set.name))
+      unused.push_back(&set);
+  return unused;
 }
-
-} // namespace
 
 void add_nat_rules(std::map<std::string, VmView> &vms, HostView &host, const FwTable &nat) {
   std::unordered_map<std::string, VmView *> by_vif;
@@ -58,7 +65,7 @@ void add_nat_rules(std::map<std::string, VmView> &vms, HostView &host, const FwT
   }
 }
 
-void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot) {
+void fill_vmops_traits(VmView &vm, const std::vector<const IpSet *> &unused) {
   // The vmops-named sets the VM's rules use.
   for (const auto *list : {&vm.ingress, &vm.egress})
     for (const auto &rule : *list)
@@ -84,11 +91,9 @@ void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot) {
     }
   }
   // vmops-named sets of the VM that no rule uses.
-  if (!snapshot.ipsets)
-    return;
-  const std::set<std::string> used = sets_in_use(snapshot);
-  for (const auto &set : snapshot.ipsets->sets) {
-    if (used.count(set.name) || !is_vmops_rule_set_of(set.name, vm.name) || contains(vm.unused_sets, set.name))
+  for (const IpSet *unused_set : unused) {
+    const IpSet &set = *unused_set;
+    if (!is_vmops_rule_set_of(set.name, vm.name) || contains(vm.unused_sets, set.name))
       continue;
     vm.sets.push_back(set);
     vm.unused_sets.push_back(set.name);
@@ -97,16 +102,15 @@ void fill_vmops_traits(VmView &vm, const FirewallSnapshot &snapshot) {
   }
 }
 
-void find_orphan_vmops_sets(FirewallView &view, const FirewallSnapshot &snapshot) {
-  if (!snapshot.ipsets)
+void find_orphan_vmops_sets(FirewallView &view, const std::vector<const IpSet *> &unused) {
+  if (unused.empty())
     return;
-  std::set<std::string> claimed;
+  std::unordered_set<std::string> claimed;
   for (const auto &vm : view.vms)
     for (const auto &set : vm.sets)
       claimed.insert(set.name);
-  const std::set<std::string> used = sets_in_use(snapshot);
-  for (const auto &set : snapshot.ipsets->sets)
-    if (!claimed.count(set.name) && !used.count(set.name) && looks_like_vmops_rule_set(set.name))
+  for (const IpSet *unused_set : unused)
+    if (const IpSet &set = *unused_set; !claimed.count(set.name) && looks_like_vmops_rule_set(set.name))
       view.host.leftovers.push_back(Leftover{"unused-set", "ipset", "", {set.name}, 0,
                                              "ipset " + set.name +
                                                  " (a CloudStack per-rule set no rule uses; its VM is gone)"});
