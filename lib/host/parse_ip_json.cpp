@@ -152,6 +152,9 @@ Result<Link> read_link(ElementReader &reader) {
     for (const json &flag : *flags) {
       if (!flag.is_string())
         return reader.wrong("flags", "an array of strings", *flags);
+      // ip never prints an empty flag; a model name is never empty.
+      if (flag.get_ref<const std::string &>().empty())
+        return reader.wrong("flags", "an array of flag names (none empty)", *flags);
       link.flags.push_back(flag.get<std::string>());
     }
   }
@@ -439,7 +442,7 @@ bool pull_flags(JsonPull &in, std::vector<std::string> &out) {
     if (!more)
       return true;
     std::string_view flag;
-    if (!in.read_string(flag))
+    if (!in.read_string(flag) || flag.empty()) // an empty one: the DOM path says why
       return false;
     out.emplace_back(flag);
   }

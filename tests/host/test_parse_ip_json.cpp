@@ -539,3 +539,11 @@ TEST_CASE("JsonPull reads what it is asked", "[ipjson]") {
   CHECK(nul.peek() == '\0');
   CHECK_FALSE(nul.at_end());
 }
+
+TEST_CASE("an empty flag is refused, by the fast path and the DOM path alike", "[ip_json]") {
+  const std::string text = R"([{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","","UP"],"mtu":65536}])";
+  auto parsed = parse_ip_link_json(text, "ip-j.json");
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().str().find("ip-j.json") != std::string::npos);
+  CHECK(parsed.error().str().find("flag names (none empty)") != std::string::npos);
+}
