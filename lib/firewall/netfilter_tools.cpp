@@ -36,56 +36,56 @@ std::string version_number(const std::string &text) {
 
 } // namespace
 
-Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesChoice choice) {
-  NetfilterTools tools;
-  std::vector<std::string> problems;
+namespace {
 
-  // iptables: the family the admin's `iptables` shows, unless told otherwise.
-  {
-    std::string prefix = "iptables";
-    if (choice == IptablesChoice::legacy)
-      prefix = "iptables-legacy";
-    else if (choice == IptablesChoice::nft)
-      prefix = "iptables-nft";
+// Each table's detection: independent probes (a few ms each), run at the
+// same time by detect_netfilter_tools.  A failure is a line of `problems`.
+
+void detect_iptables(CommandRunner &runner, IptablesChoice choice, NetfilterTools &tools,
+                     std::vector<std::string> &problems) {
+  // The family the admin's `iptables` shows, unless told otherwise.
+  std::string prefix = "iptables";
+  if (choice == IptablesChoice::legacy)
+    prefix = "iptables-legacy";
+  else if (choice == IptablesChoice::nft)
+    prefix = "iptables-nft";
+  std::string version;
+  if (!find_program(prefix + "-save") || !find_program(prefix + "-restore")) {
+    problems.push_back(prefix + "-save and " + prefix + "-restore are needed (package iptables)");
+  } else if (!runs_ok(runner, {prefix, "-V"}, &version)) {
+    problems.push_back("`" + prefix + " -V` failed: iptables is not usable here");
+  } else {
+    tools.iptables = {*find_program(prefix + "-save"), *find_program(prefix + "-restore"),
+                      variant_of_version(version), version_number(version)};
+  }
+}
+
+// The first variant whose filter table works on this kernel.
+void detect_ebtables(CommandRunner &runner, NetfilterTools &tools, std::vector<std::string> &problems) {
+  for (const std::string name : {"ebtables", "ebtables-nft", "ebtables-legacy"}) {
+    auto exe = find_program(name);
+    auto save = find_program(name + "-save");
+    auto restore = find_program(name + "-restore");
+    if (!exe || !save || !restore)
+      continue;
     std::string version;
-    if (!find_program(prefix + "-save") || !find_program(prefix + "-restore")) {
-      problems.push_back(prefix + "-save and " + prefix + "-restore are needed (package iptables)");
-    } else if (!runs_ok(runner, {prefix, "-V"}, &version)) {
-      problems.push_back("`" + prefix + " -V` failed: iptables is not usable here");
-    } else {
-      tools.iptables = {*find_program(prefix + "-save"), *find_program(prefix + "-restore"),
-                        variant_of_version(version), version_number(version)};
-    }
+    // One built-in chain: as good a test of the kernel's support as the
+    // whole table, whose listing takes ~0.2 s on a host of 1000 VMs.
+    if (!runs_ok(runner, {*exe, "-t", "filter", "-L", "INPUT"}))
+      continue;
+    runs_ok(runner, {*exe, "-V"}, &version);
+    tools.ebtables = {*exe, *save, *restore,
+                      name == "ebtables-nft" || version.find("nf_tables") != std::string::npos
+                          ? Variant::nft
+                          : Variant::legacy};
+    return;
   }
+  problems.push_back("no working ebtables (tried ebtables, ebtables-nft, ebtables-legacy with "
+                     "their -save and -restore; package ebtables, kernel module ebtable_filter)");
+}
 
-  // ebtables: the first variant whose filter table works on this kernel.
-  {
-    bool found = false;
-    for (const std::string name : {"ebtables", "ebtables-nft", "ebtables-legacy"}) {
-      auto exe = find_program(name);
-      auto save = find_program(name + "-save");
-      auto restore = find_program(name + "-restore");
-      if (!exe || !save || !restore)
-        continue;
-      std::string version;
-      // One built-in chain: as good a test of the kernel's support as the
-      // whole table, whose listing takes ~0.2 s on a host of 1000 VMs.
-      if (!runs_ok(runner, {*exe, "-t", "filter", "-L", "INPUT"}))
-        continue;
-      runs_ok(runner, {*exe, "-V"}, &version);
-      tools.ebtables = {*exe, *save, *restore,
-                        name == "ebtables-nft" || version.find("nf_tables") != std::string::npos
-                            ? Variant::nft
-                            : Variant::legacy};
-      found = true;
-      break;
-    }
-    if (!found)
-      problems.push_back("no working ebtables (tried ebtables, ebtables-nft, ebtables-legacy with "
-                         "their -save and -restore; package ebtables, kernel module ebtable_filter)");
-  }
-
-  // arptables: only a variant with a FORWARD chain filters bridged ARP.
+// Only a variant with a FORWARD chain filters bridged ARP; none is fine.
+void detect_arptables(CommandRunner &runner, NetfilterTools &tools) {
   for (const std::string name : {"arptables", "arptables-legacy", "arptables-nft"}) {
     auto exe = find_program(name);
     if (!exe)
@@ -98,15 +98,39 @@ Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesCho
         *exe, name == "arptables-nft" || version.find("nf_tables") != std::string::npos
                   ? Variant::nft
                   : Variant::legacy};
-    break;
+    return;
   }
+}
 
+void detect_ipset(CommandRunner &runner, NetfilterTools &tools, std::vector<std::string> &problems) {
   if (auto ipset = find_program("ipset"); ipset && runs_ok(runner, {*ipset, "version"}))
     tools.ipset = *ipset;
   else if (ipset && runs_ok(runner, {*ipset, "-v"}))
     tools.ipset = *ipset;
   else
     problems.push_back("ipset is missing or not working (package ipset, kernel module ip_set)");
+}
+
+} // namespace
+
+Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesChoice choice) {
+  // The four tables' probes at once (15-25 ms one after the other, paid by
+  // every sg-apply run: BENCHMARKS.md, one-VM update); each task writes only
+  // its own fields, and the problems are joined in a fixed order.
+  NetfilterTools tools, ebtables, arptables, ipset;
+  std::vector<std::string> iptables_problems, ebtables_problems, ipset_problems;
+  run_together(runner, {
+                           [&] { detect_iptables(runner, choice, tools, iptables_problems); },
+                           [&] { detect_ebtables(runner, ebtables, ebtables_problems); },
+                           [&] { detect_arptables(runner, arptables); },
+                           [&] { detect_ipset(runner, ipset, ipset_problems); },
+                       });
+  tools.ebtables = std::move(ebtables.ebtables);
+  tools.arptables = std::move(arptables.arptables);
+  tools.ipset = std::move(ipset.ipset);
+  std::vector<std::string> problems = std::move(iptables_problems);
+  problems.insert(problems.end(), ebtables_problems.begin(), ebtables_problems.end());
+  problems.insert(problems.end(), ipset_problems.begin(), ipset_problems.end());
 
   if (!problems.empty()) {
     std::string message = "netfilter tools not usable:";
