@@ -363,13 +363,11 @@ bool pull_unsigned(JsonPull &in, std::optional<std::uint64_t> &out, std::uint64_
   return true;
 }
 
-// rx or tx: null, or an object of which the four counters are read.
-bool pull_counters(JsonPull &in, Counters &out) {
-  if (in.read_null())
-    return true;
+// An object's members, each key to `each` (which reads or skips its value),
+// and an array's items, each to `each`; false as soon as one is.
+template <class Each> bool pull_object(JsonPull &in, Each &&each) {
   if (!in.consume('{'))
     return false;
-  unsigned seen = 0;
   bool more;
   for (bool first = true;; first = false) {
     if (!in.next_member('}', first, more))
@@ -377,23 +375,42 @@ bool pull_counters(JsonPull &in, Counters &out) {
     if (!more)
       return true;
     std::string_view key;
-    if (!in.read_key(key))
+    if (!in.read_key(key) || !each(key))
       return false;
+  }
+}
+
+template <class Each> bool pull_array(JsonPull &in, Each &&each) {
+  if (!in.consume('['))
+    return false;
+  bool more;
+  for (bool first = true;; first = false) {
+    if (!in.next_member(']', first, more))
+      return false;
+    if (!more)
+      return true;
+    if (!each())
+      return false;
+  }
+}
+
+// rx or tx: null, or an object of which the four counters are read.
+bool pull_counters(JsonPull &in, Counters &out) {
+  if (in.read_null())
+    return true;
+  unsigned seen = 0;
+  return pull_object(in, [&](std::string_view key) {
     std::optional<std::uint64_t> Counters::*member =
         key == "bytes" ? &Counters::bytes
         : key == "packets" ? &Counters::packets
         : key == "errors" ? &Counters::errors
         : key == "dropped" ? &Counters::dropped : nullptr;
-    if (member == nullptr) {
-      if (!in.skip_value())
-        return false;
-      continue;
-    }
+    if (member == nullptr)
+      return in.skip_value();
     const unsigned bit = member == &Counters::bytes ? 0 : member == &Counters::packets ? 1
                          : member == &Counters::errors ? 2 : 3;
-    if (!first_time(seen, bit) || !pull_unsigned(in, out.*member, UINT64_MAX))
-      return false;
-  }
+    return first_time(seen, bit) && pull_unsigned(in, out.*member, UINT64_MAX);
+  });
 }
 
 struct Stats {
@@ -404,48 +421,29 @@ struct Stats {
 bool pull_stats(JsonPull &in, std::optional<Stats> &out) {
   if (in.read_null())
     return true;
-  if (!in.consume('{'))
-    return false;
   Stats stats;
   unsigned seen = 0;
-  bool more;
-  for (bool first = true;; first = false) {
-    if (!in.next_member('}', first, more))
-      return false;
-    if (!more)
-      break;
-    std::string_view key;
-    if (!in.read_key(key))
-      return false;
+  const bool read = pull_object(in, [&](std::string_view key) {
     const bool rx = key == "rx";
-    if (!rx && key != "tx") {
-      if (!in.skip_value())
-        return false;
-      continue;
-    }
-    if (!first_time(seen, rx ? 0 : 1) || !pull_counters(in, rx ? stats.rx : stats.tx))
-      return false;
-  }
-  out = stats;
-  return true;
+    if (!rx && key != "tx")
+      return in.skip_value();
+    return first_time(seen, rx ? 0 : 1) && pull_counters(in, rx ? stats.rx : stats.tx);
+  });
+  if (read)
+    out = stats;
+  return read;
 }
 
 bool pull_flags(JsonPull &in, std::vector<std::string> &out) {
   if (in.read_null())
     return true;
-  if (!in.consume('['))
-    return false;
-  bool more;
-  for (bool first = true;; first = false) {
-    if (!in.next_member(']', first, more))
-      return false;
-    if (!more)
-      return true;
+  return pull_array(in, [&] {
     std::string_view flag;
     if (!in.read_string(flag) || flag.empty()) // an empty one: the DOM path says why
       return false;
     out.emplace_back(flag);
-  }
+    return true;
+  });
 }
 
 // What one link object says, before it is checked as read_link checks it.
@@ -474,25 +472,16 @@ bool pull_member(JsonPull &in, LinkKey key, PulledLink &out) {
 }
 
 bool pull_link(JsonPull &in, Link &link) {
-  if (!in.consume('{'))
-    return false;
   PulledLink pulled;
   unsigned seen = 0;
-  bool more;
-  for (bool first = true;; first = false) {
-    if (!in.next_member('}', first, more))
-      return false;
-    if (!more)
-      break;
-    std::string_view name;
-    if (!in.read_key(name))
-      return false;
+  const bool read = pull_object(in, [&](std::string_view name) {
     const LinkKey key = link_key(name);
     if (key != LinkKey::other && !first_time(seen, static_cast<unsigned>(key)))
       return false;
-    if (!pull_member(in, key, pulled))
-      return false;
-  }
+    return pull_member(in, key, pulled);
+  });
+  if (!read)
+    return false;
   if (!pulled.name || pulled.name->empty())
     return false;
   link.name = std::move(*pulled.name);
@@ -520,21 +509,15 @@ bool pull_link(JsonPull &in, Link &link) {
 
 std::optional<std::vector<Link>> read_ip_links_fast(std::string_view cleaned) {
   JsonPull in(cleaned);
-  if (!in.consume('['))
-    return std::nullopt;
   std::vector<Link> links;
-  bool more;
-  for (bool first = true;; first = false) {
-    if (!in.next_member(']', first, more))
-      return std::nullopt;
-    if (!more)
-      break;
+  const bool read = pull_array(in, [&] {
     Link link;
     if (!pull_link(in, link))
-      return std::nullopt;
+      return false;
     links.push_back(std::move(link));
-  }
-  if (!in.at_end())
+    return true;
+  });
+  if (!read || !in.at_end())
     return std::nullopt;
   return links;
 }
