@@ -126,39 +126,39 @@ Result<std::vector<CachedVm>> completion_vms(const Options &o) {
   return cached ? cached->vms : std::vector<CachedVm>{};
 }
 
-int list_vm_names(const Options &o) {
-  auto vms = completion_vms(o);
-  if (!vms) {
-    cli::print_error(kProg, vms.error());
-    return cli::kUsage;
-  }
+// The VM names, one a line.
+std::string vm_name_lines(const std::vector<CachedVm> &vms) {
   std::string out;
-  for (const auto &vm : *vms)
+  for (const auto &vm : vms)
     out += vm.name + "\n";
-  cli::write_stdout(out);
-  return cli::kOk;
+  return out;
 }
 
 // "vm-id 3", "ip 10.1.1.2", "mac 06:f8:c8:00:00:09": one value a line, what
 // completion offers after --vm-id, --ip and --mac once --vm NAME is given.
-int list_vm_values(const Options &o) {
-  auto vms = completion_vms(o);
-  if (!vms) {
-    cli::print_error(kProg, vms.error());
-    return cli::kUsage;
-  }
+std::string vm_value_lines(const std::vector<CachedVm> &vms, const std::string &name) {
   std::string out;
-  if (auto id = cloudstack_vm_id(o.list_values_of))
+  if (auto id = cloudstack_vm_id(name))
     out += "vm-id " + *id + "\n";
-  for (const auto &vm : *vms) {
-    if (vm.name != o.list_values_of)
+  for (const auto &vm : vms) {
+    if (vm.name != name)
       continue;
     for (const auto &ip : vm.ips)
       out += "ip " + ip + "\n";
     for (const auto &mac : vm.macs)
       out += "mac " + mac + "\n";
   }
-  cli::write_stdout(out);
+  return out;
+}
+
+// --list-vms or --list-vm-values NAME.
+int list_for_completion(const Options &o) {
+  auto vms = completion_vms(o);
+  if (!vms) {
+    cli::print_error(kProg, vms.error());
+    return cli::kUsage;
+  }
+  cli::write_stdout(o.list_vms ? vm_name_lines(*vms) : vm_value_lines(*vms, o.list_values_of));
   return cli::kOk;
 }
 
@@ -199,10 +199,8 @@ int vif_of_pool(const Options &o) {
 }
 
 int vif_of(const Options &o) {
-  if (o.list_vms)
-    return list_vm_names(o);
-  if (!o.list_values_of.empty())
-    return list_vm_values(o);
+  if (o.list_vms || !o.list_values_of.empty())
+    return list_for_completion(o);
   const bool selecting = o.query.all || !o.query.vms.empty() || !o.query.domids.empty() ||
                          !o.query.ifaces.empty() || !o.query.macs.empty() ||
                          !o.query.ips.empty() || !o.query.bridges.empty();
