@@ -22,6 +22,24 @@ Result<std::string> FirewallIo::run_text(std::vector<std::string> argv, const st
   return std::move(output->out);
 }
 
+namespace {
+
+// A dump's text, kept in `keep` (for snapshots and error reports), parsed by
+// `parse` under the name `display`, and its filter table.
+template <class Parse>
+Result<FwTable> filter_table_from(Result<std::string> &text, Parse parse, const char *display,
+                                  std::string &keep) {
+  if (!text)
+    return tl::unexpected(text.error());
+  keep = std::move(*text);
+  auto dump = parse(keep, display);
+  if (!dump)
+    return tl::unexpected(dump.error());
+  return filter_table_of(*dump);
+}
+
+} // namespace
+
 Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
   if (with_arptables && !tools_.arptables)
     return fail("no arptables with a FORWARD chain here (arptables-nft has none); "
@@ -45,13 +63,10 @@ Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
   run_together(runner_, dumps);
 
   LiveFirewall live;
-  if (!*ipt)
-    return tl::unexpected(ipt->error());
-  live.iptables_text = std::move(**ipt);
-  auto ipt_dump = parse_iptables_save(live.iptables_text, "iptables-save -t filter");
-  if (!ipt_dump)
-    return tl::unexpected(ipt_dump.error());
-  live.iptables = filter_table_of(*ipt_dump);
+  auto ipt_table = filter_table_from(*ipt, parse_iptables_save, "iptables-save -t filter", live.iptables_text);
+  if (!ipt_table)
+    return tl::unexpected(ipt_table.error());
+  live.iptables = std::move(*ipt_table);
 
   if (!*sets)
     return tl::unexpected(sets->error());
@@ -61,13 +76,10 @@ Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
     return tl::unexpected(set_dump.error());
   live.ipsets = std::move(*set_dump);
 
-  if (!*eb)
-    return tl::unexpected(eb->error());
-  live.ebtables_text = std::move(**eb);
-  auto eb_dump = parse_ebtables_list(live.ebtables_text, "ebtables -t filter -L");
-  if (!eb_dump)
-    return tl::unexpected(eb_dump.error());
-  live.ebtables = filter_table_of(*eb_dump);
+  auto eb_table = filter_table_from(*eb, parse_ebtables_list, "ebtables -t filter -L", live.ebtables_text);
+  if (!eb_table)
+    return tl::unexpected(eb_table.error());
+  live.ebtables = std::move(*eb_table);
 
   // No nat table (legacy ebtables without the ebtable_nat module) holds
   // no rule of anybody's: not an error.
@@ -79,13 +91,10 @@ Result<LiveFirewall> FirewallIo::read(bool with_arptables) {
   }
 
   if (with_arptables) {
-    if (!*arp)
-      return tl::unexpected(arp->error());
-    live.arptables_text = std::move(**arp);
-    auto arp_dump = parse_arptables_list(live.arptables_text, "arptables -n -L");
-    if (!arp_dump)
-      return tl::unexpected(arp_dump.error());
-    live.arptables = filter_table_of(*arp_dump);
+    auto arp_table = filter_table_from(*arp, parse_arptables_list, "arptables -n -L", live.arptables_text);
+    if (!arp_table)
+      return tl::unexpected(arp_table.error());
+    live.arptables = std::move(*arp_table);
   }
   return live;
 }
@@ -234,13 +243,11 @@ Result<ScopeRead> FirewallIo::read_scope(const ReadScope &scope) {
     return tl::unexpected(ipt_table.error());
   live.iptables = std::move(*ipt_table);
   if (whole_eb) {
-    if (!*whole_eb_text)
-      return tl::unexpected(whole_eb_text->error());
-    live.ebtables_text = std::move(**whole_eb_text);
-    auto dump = parse_ebtables_list(live.ebtables_text, "ebtables -t filter -L");
-    if (!dump)
-      return tl::unexpected(dump.error());
-    live.ebtables = filter_table_of(*dump);
+    auto eb_table = filter_table_from(*whole_eb_text, parse_ebtables_list, "ebtables -t filter -L",
+                                      live.ebtables_text);
+    if (!eb_table)
+      return tl::unexpected(eb_table.error());
+    live.ebtables = std::move(*eb_table);
     read.ebtables_whole = true;
   } else {
     auto eb_table = merge_listings(eb, parse_ebtables_list, "ebtables -t filter -L", live.ebtables_text);
