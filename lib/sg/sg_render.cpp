@@ -259,6 +259,7 @@ void append_plan(VmPlan &into, const VmPlan &from) {
                            add.remove_rules.end());
   };
   table(into.iptables, from.iptables);
+  table(into.ip6tables, from.ip6tables);
   table(into.ebtables, from.ebtables);
   table(into.arptables, from.arptables);
   into.sets.insert(into.sets.end(), from.sets.begin(), from.sets.end());

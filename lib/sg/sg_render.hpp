@@ -90,7 +90,9 @@ struct TablePlan {
 };
 
 struct VmPlan {
-  TablePlan iptables, ebtables, arptables;
+  // ip6tables is the IPv6 twin of iptables (same chain names, its own
+  // table): empty unless the host setup has its IPv6 layer or a VM has IPv6.
+  TablePlan iptables, ip6tables, ebtables, arptables;
   std::vector<SetContent> sets;
   // Things the plan deliberately leaves out, for the user (e.g. IPv6 CIDRs).
   std::vector<std::string> notes;
