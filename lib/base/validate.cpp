@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <iterator>
 
 #include "text.hpp"
 
@@ -108,6 +111,40 @@ Result<std::string> validate_ip(std::string_view address) {
   return invalid("IP address", address, kIpExpected);
 }
 
+Result<std::string> validate_ipv6_host(std::string_view address) {
+  constexpr std::string_view expected =
+      "an IPv6 address of a guest (not ::, ::1, multicast ff00::/8, "
+      "IPv4-mapped ::ffff:a.b.c.d, and without a %zone)";
+  const std::string text(address);
+  in6_addr bytes{};
+  if (address.empty() || address.size() > 45 || address.find('%') != std::string_view::npos ||
+      inet_pton(AF_INET6, text.c_str(), &bytes) != 1)
+    return invalid("IPv6 address", address, expected);
+  if (IN6_IS_ADDR_UNSPECIFIED(&bytes) || IN6_IS_ADDR_LOOPBACK(&bytes) ||
+      IN6_IS_ADDR_MULTICAST(&bytes) || IN6_IS_ADDR_V4MAPPED(&bytes))
+    return invalid("IPv6 address", address, expected);
+  return *canonical_ipv6(address);
+}
+
+std::string link_local_from_mac(const std::string &mac) {
+  unsigned octet[6] = {};
+  if (std::sscanf(mac.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &octet[0], &octet[1], &octet[2],
+                  &octet[3], &octet[4], &octet[5]) != 6)
+    return "";
+  in6_addr address{};
+  address.s6_addr[0] = 0xfe;
+  address.s6_addr[1] = 0x80;
+  const unsigned char interface_id[8] = {
+      static_cast<unsigned char>(octet[0] ^ 0x02), static_cast<unsigned char>(octet[1]),
+      static_cast<unsigned char>(octet[2]),        0xff,
+      0xfe,                                        static_cast<unsigned char>(octet[3]),
+      static_cast<unsigned char>(octet[4]),        static_cast<unsigned char>(octet[5])};
+  std::copy(std::begin(interface_id), std::end(interface_id), address.s6_addr + 8);
+  char buffer[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &address, buffer, sizeof buffer);
+  return buffer;
+}
+
 Result<std::string> validate_cidr(std::string_view cidr) {
   const std::size_t slash = cidr.find('/');
   const std::string_view address = cidr.substr(0, slash);
@@ -159,7 +196,8 @@ Result<int> validate_port(std::string_view port) {
 
 Result<std::string> validate_protocol(std::string_view protocol) {
   const std::string lower = to_lower(protocol);
-  if (lower == "tcp" || lower == "udp" || lower == "icmp" || lower == "all")
+  if (lower == "tcp" || lower == "udp" || lower == "icmp" || lower == "icmpv6" ||
+      lower == "all")
     return lower;
   if (all_digits(protocol) && protocol.size() <= 3) {
     const auto number = parse_u64(protocol);
@@ -167,7 +205,7 @@ Result<std::string> validate_protocol(std::string_view protocol) {
       return std::to_string(*number);
   }
   return invalid("protocol", protocol,
-                 "tcp, udp, icmp, all or a protocol number 0-255");
+                 "tcp, udp, icmp, icmpv6, all or a protocol number 0-255");
 }
 
 Result<std::string> validate_iface(std::string_view name) {

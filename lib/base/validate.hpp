@@ -33,6 +33,17 @@ Result<std::string> validate_ipv4(std::string_view address);
 // IPv6 is returned in its canonical text form (lower case, "::" compressed).
 Result<std::string> validate_ip(std::string_view address);
 
+// An IPv6 address a guest NIC may own (sg-apply --ip6, secondary IPv6):
+// no zone, not unspecified (::), loopback (::1), multicast (ff00::/8) or
+// IPv4-mapped (::ffff:0:0/96).  Returned in canonical text form.
+Result<std::string> validate_ipv6_host(std::string_view address);
+
+// The link-local address a guest derives from its MAC (modified EUI-64,
+// RFC 4291 2.5.1 and appendix A): fe80:: and the MAC with the
+// universal/local bit flipped and ff:fe in its middle.  `mac` as
+// validate_mac returns it; 06:f8:c8:00:00:09 -> fe80::4f8:c8ff:fe00:9.
+std::string link_local_from_mac(const std::string &mac);
+
 // "address/prefix" for IPv4 (prefix 0..32) or IPv6 (0..128); a bare address
 // means one host and gets "/32" ("/128").  Host bits are kept as given.
 Result<std::string> validate_cidr(std::string_view cidr);
@@ -44,7 +55,7 @@ Result<std::string> validate_mac(std::string_view mac);
 // Decimal 0..65535.
 Result<int> validate_port(std::string_view port);
 
-// tcp, udp, icmp, all (any case) or a protocol number 0..255.  Returns the
+// tcp, udp, icmp, icmpv6, all (any case) or a protocol number 0..255.  Returns the
 // lower-case name or the number without leading zeros ("047" -> "47").
 Result<std::string> validate_protocol(std::string_view protocol);
 

@@ -10,11 +10,13 @@ Result<VmPlan> plan_for_vm(const VmState &state, const std::vector<SgRule> &rule
                            ArpFilter arp) {
   if (state.kind == VmKind::system)
     return render_system_vm(state.vm_name, state.vifs);
-  VmIdentity identity{state.vm_name, state.vm_id, state.ip, state.secondary_ips, state.mac, state.vifs};
+  const VmIdentity identity{state.vm_name, state.vm_id, state.ip,   state.secondary_ips,
+                            state.mac,     state.vifs,  state.ipv6, state.other_nics};
   auto plan = render_user_vm_defaults(identity, arp);
   if (!plan)
     return plan;
-  auto rule_plan = render_vm_rules(names_for_vm(state.vm_name), rules, generation);
+  auto rule_plan =
+      render_vm_rules(names_for_vm(state.vm_name), rules, generation, has_ipv6(identity));
   if (!rule_plan)
     return tl::unexpected(rule_plan.error());
   append_plan(*plan, *rule_plan);
@@ -39,6 +41,8 @@ std::string format_host_state(const HostSetupState &state) {
   for (const auto &uplink : state.uplinks)
     out += " " + uplink;
   out += std::string("\narp-filter ") + to_string(state.arp_filter) + "\n";
+  if (state.ipv6)
+    out += "ipv6 yes\n";
   return out;
 }
 
@@ -57,6 +61,8 @@ Result<HostSetupState> parse_host_state(std::string_view raw, const std::string 
         state.uplinks.emplace_back(words[k]);
     else if (words[0] == "arp-filter" && words.size() == 2)
       state.arp_filter = parse_arp_filter_name(std::string(words[1]));
+    else if (words[0] == "ipv6" && words.size() == 2)
+      state.ipv6 = words[1] == "yes";
   }
   return state;
 }

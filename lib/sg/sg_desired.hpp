@@ -27,6 +27,7 @@ Result<VmPlan> plan_for_state(const VmState &state);
 struct HostSetupState {
   std::vector<std::string> uplinks;
   ArpFilter arp_filter = ArpFilter::arptables;
+  bool ipv6 = false; // setup --ipv6: the IPv6 layer (ip6tables twin, ebtables gate)
   bool operator==(const HostSetupState &) const = default;
 };
 std::string host_state_path(const std::string &state_dir);

@@ -67,6 +67,26 @@ std::optional<std::size_t> rule_set_suffix(std::string_view s) {
   return i - 2;
 }
 
+// "-6", "-n<1..2 digits>" or "-6n<1..2 digits>" at the end (a NIC's set);
+// returns the position of the '-'.
+std::optional<std::size_t> nic_set_suffix(std::string_view s) {
+  if (ends_with(s, "-6"))
+    return s.size() - 2;
+  std::size_t i = s.size();
+  std::size_t digits = 0;
+  while (i > 0 && is_digit(s[i - 1]) && digits < 3) {
+    --i;
+    ++digits;
+  }
+  if (digits == 0 || digits > 2 || i < 2 || s[i - 1] != 'n')
+    return std::nullopt;
+  if (s[i - 2] == '-')
+    return i - 2;
+  if (i >= 3 && s[i - 2] == '6' && s[i - 3] == '-')
+    return i - 3;
+  return std::nullopt;
+}
+
 bool has_lower(std::string_view s) {
   for (char c : s)
     if (c >= 'a' && c <= 'z')
@@ -82,9 +102,13 @@ bool is_reserved_shape(std::string_view name) {
 }
 
 // `name` itself when it fits in `max` and cannot be confused with a derived
-// name; otherwise a prefix, "-" and the hash of the whole name.
-std::string fit_name(const std::string &name, std::size_t max) {
-  if (!name.empty() && name.size() <= max && !is_reserved_shape(name))
+// name; otherwise a prefix, "-" and the hash of the whole name.  Set names
+// also must not look like a NIC's set ("i-2-3-VM-6" would be i-2-3-VM's
+// IPv6 set); chain names have no such suffixes, so CloudStack's chain of a
+// VM named like that keeps its name.
+std::string fit_name(const std::string &name, std::size_t max, bool set = false) {
+  if (!name.empty() && name.size() <= max && !is_reserved_shape(name) &&
+      !(set && nic_set_suffix(name)))
     return name;
   return name.substr(0, max - kHashChars - 1) + "-" + short_hash(name);
 }
@@ -107,8 +131,8 @@ VmNames names_for_vm(const std::string &vm_name) {
   names.ingress = fit_name(vm_name, kMaxChainBase);
   names.egress = names.ingress + "-eg";
   names.def = is_system_vm(vm_name) ? names.ingress : names.ingress + "-def";
-  names.ipset = fit_name(vm_name, kMaxSetName);
-  names.set_base = fit_name(vm_name, kMaxSetBase);
+  names.ipset = fit_name(vm_name, kMaxSetName, true);
+  names.set_base = fit_name(vm_name, kMaxSetBase, true);
   return names;
 }
 
@@ -122,6 +146,25 @@ std::string rule_set_name(const VmNames &names, Direction direction,
   if (base.size() + suffix.size() > kMaxSetName) // out-of-contract input
     base.resize(suffix.size() < kMaxSetName ? kMaxSetName - suffix.size() : 0);
   return (base + suffix).substr(0, kMaxSetName);
+}
+
+std::string nic_set_name(const VmNames &names, int device, bool ipv6) {
+  if (device == 0 && !ipv6)
+    return names.ipset;
+  std::string suffix = ipv6 ? "-6" : "-";
+  if (device != 0)
+    suffix += "n" + std::to_string(device);
+  return names.set_base + suffix;
+}
+
+std::optional<std::string> set_base_of(const std::string &set_name) {
+  if (set_name.size() > kMaxSetName)
+    return std::nullopt;
+  if (auto rule_set = recognize_rule_set(set_name))
+    return rule_set->set_base;
+  if (auto dash = nic_set_suffix(set_name); dash && *dash > 0)
+    return set_name.substr(0, *dash);
+  return std::nullopt;
 }
 
 std::optional<RuleSetName> recognize_rule_set(const std::string &set_name) {
@@ -138,7 +181,8 @@ std::optional<RuleSetName> recognize_rule_set(const std::string &set_name) {
 }
 
 std::optional<RecognizedChain> recognize_chain(const std::string &chain) {
-  if (chain == kBridgeFirewall || chain == kBridgeDefaultFirewall || chain == kDefaultEbtables)
+  if (chain == kBridgeFirewall || chain == kBridgeDefaultFirewall || chain == kDefaultEbtables ||
+      chain == kIpv6Gate)
     return RecognizedChain{chain, ChainKind::global};
   const bool user = !chain.empty() && chain[0] == 'i';
   if (chain.size() < 3 || chain[1] != '-' || !is_digit(chain[2]) ||

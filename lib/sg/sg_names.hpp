@@ -26,7 +26,14 @@
 //   <set_base>-<d><N><g>     e.g. i-2-3-VM-i1a, i-2-3-VM-e12b
 //   d = 'i' ingress / 'e' egress, N = 1-based position of the rule among the
 //   rules of that direction (1..9999), g = generation 'a' or 'b'.
-// set_base is at most 24 characters, so the whole name fits in 31.  The
+// set_base is at most 24 characters, so the whole name fits in 31.
+//
+// Per-NIC sets (issue #15): NIC 0's IPv4 addresses stay in the VM ipset
+// (CloudStack's name); the others are <set_base> plus
+//   -n<N>    IPv4 of NIC N (1..15)       i-2-3-VM-n1
+//   -6       IPv6 of NIC 0 (KVM's name)  i-2-3-VM-6
+//   -6n<N>   IPv6 of NIC N               i-2-3-VM-6n1
+// A VM whose own name ends like that gets a hashed set name.  The
 // generation lets a rule update load the NEW sets under new names, switch the
 // chains to them in one iptables-restore, then destroy the old generation: at
 // no moment do old rules meet new set contents.
@@ -47,6 +54,10 @@ inline const std::string kBridgeFirewall = "BRIDGE-FIREWALL";
 inline const std::string kBridgeDefaultFirewall = "BRIDGE-DEFAULT-FIREWALL";
 inline const std::string kDefaultEbtables = "DEFAULT_EBTABLES";
 inline const std::string kForward = "FORWARD";
+// The ebtables chain that lets IPv6 through only for the VIFs of NICs with
+// IPv6 addresses (jumped from DEFAULT_EBTABLES when the host setup has its
+// IPv6 layer; each such VIF RETURNs, everything else is dropped).
+inline const std::string kIpv6Gate = "DEFAULT_EBTABLES_IPV6";
 
 inline constexpr std::size_t kMaxChainName = 28;
 inline constexpr std::size_t kMaxSetName = 31;
@@ -79,6 +90,15 @@ VmNames names_for_vm(const std::string &vm_name);
 // characters, never a longer one).
 std::string rule_set_name(const VmNames &names, Direction direction,
                           std::size_t index, char generation);
+
+// The set of NIC `device`'s IPv4 (`ipv6` false) or IPv6 addresses; see the
+// table above.
+std::string nic_set_name(const VmNames &names, int device, bool ipv6);
+
+// The set base a per-rule set or a NIC's set name starts with (to find the
+// VM it belongs to: compare with names_for_vm(vm).set_base); nullopt for a
+// name of neither shape.
+std::optional<std::string> set_base_of(const std::string &set_name);
 
 // What a per-rule set name says about itself (for cleanup of the old
 // generation and of sets whose VM is gone).

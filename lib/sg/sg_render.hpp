@@ -38,6 +38,7 @@
 
 #include "error.hpp"
 #include "sg_names.hpp"
+#include "sg_nic.hpp"
 #include "sg_rules.hpp"
 
 namespace vifwall {
@@ -124,18 +125,33 @@ enum class ArpFilter { arptables, ebtables };
 // twelve rules, jumped to first from FORWARD.  With ArpFilter::ebtables the
 // two ARP rules of DEFAULT_EBTABLES RETURN instead of ACCEPT, so ARP reaches
 // the VM chains that check it (an ebtables ACCEPT would end the check).
+// With `ipv6` (sg-apply setup --ipv6) the host also gets its IPv6 layer:
+// the same BRIDGE-DEFAULT-FIREWALL (RELATED,ESTABLISHED only: DHCPv6 is a
+// per-VIF matter), BRIDGE-FIREWALL and FORWARD layout in ip6tables, and in
+// ebtables DEFAULT_EBTABLES sends IPv6 to the gate chain kIpv6Gate, whose
+// last rule drops it; a VM NIC with IPv6 adds "-i/-o VIF -j RETURN" at the
+// gate's top, and DEFAULT_EBTABLES then RETURNs its IPv6 to the VM chains
+// (MAC check) and ip6tables.  Without it, IPv6 is dropped for every port.
 // Errors: an uplink that is not a valid interface name.
 Result<VmPlan> render_host_setup(const std::vector<std::string> &uplinks,
-                                 ArpFilter arp = ArpFilter::arptables);
+                                 ArpFilter arp = ArpFilter::arptables,
+                                 bool ipv6 = false);
 
 struct VmIdentity {
   std::string vm_name;                    // i-2-3-VM
   std::string vm_id;                      // "3"; optional, checked when set
+  // NIC 0:
   std::string ip;                         // primary IPv4
   std::vector<std::string> secondary_ips; // IPv4
   std::string mac;                        // any spelling validate_mac takes
   std::vector<std::string> vifs;          // vif7.0 [, tap7.0]
+  std::vector<std::string> ipv6;          // NIC 0's IPv6 addresses
+  std::vector<VmNic> other_nics;          // devices 1..15
 };
+
+// Whether any NIC of the VM has an IPv6 address (then it gets ip6tables
+// chains and IPv6 sets, and its host needs the IPv6 layer).
+bool has_ipv6(const VmIdentity &vm);
 
 // A user VM's defaults (cloudstack-sg.md §2b), everything validated first:
 //  * ipset <vm> (hash:net) with the primary and secondary IPs;
@@ -151,9 +167,27 @@ struct VmIdentity {
 //    then DROP), FORWARD -i VIF first, -o VIF last; or with
 //    ArpFilter::ebtables the same checks as -p ARP rules after the rules
 //    above in the ebtables chain, ending with "-p ARP -j DROP".
+// Every NIC (NIC 0 and other_nics) gets the above on its own VIFs with its
+// own MAC and its own set (nic_set_name); the VM's chains <c> and <c>-eg are
+// shared by all of them.  For a NIC with IPv6 addresses, also:
+//  * ipset nic_set_name(.., true), hash:net family inet6: its link-local
+//    (EUI-64 from the MAC) and its addresses;
+//  * ip6tables <c>-def, per VIF (RFC 4890 for ICMPv6): from the VM, router
+//    advertisements, redirects and DHCPv6 server traffic dropped; duplicate
+//    address detection from :: let through; other sources not in the set
+//    dropped; neighbour advertisements only for its own addresses (the
+//    target, checked with -m u32 at the ND target's offset) and, like
+//    solicitations, only with hop limit 255; ICMPv6 errors and echo,
+//    DHCPv6 client requests, DNS past the egress rules; then -> <c>-eg.
+//    To the VM: RA, NS, NA (hop limit 255) and DHCPv6 replies; other
+//    destinations not in the set dropped; ICMPv6 errors and echo; then -> <c>.
+//    ip6tables BRIDGE-FIREWALL jumps per VIF as in iptables;
+//  * ebtables: its VIFs RETURN from the IPv6 gate (kIpv6Gate).
 // A MAC of ff:ff:ff:ff:ff:ff means "unknown" to CloudStack: then, as in
-// CloudStack, no ebtables or ARP rules are rendered (a note says so).
-// Errors: invalid values, no VIF, a repeated VIF, a system VM name.
+// CloudStack, no ebtables or ARP rules are rendered for that NIC (a note
+// says so).
+// Errors: invalid values, no VIF, a VIF listed twice (in any NIC), a NIC
+// device outside 1..15 or listed twice, a system VM name.
 Result<VmPlan> render_user_vm_defaults(const VmIdentity &vm, ArpFilter arp);
 
 // A system VM's chain (cloudstack-sg.md §2c): traffic from the VM RETURNs
@@ -178,16 +212,22 @@ Result<VmPlan> render_system_vm(const std::string &vm_name,
 //    rule's IPv4 CIDRs go into its own hash:net set rule_set_name(names,
 //    direction, position, generation) matched with "-m set --match-set S
 //    src" (ingress) or "dst" (egress);
-//  * IPv6 CIDRs are left out with a note (XenServer's bridge firewall drops
-//    IPv6 anyway); a rule with no IPv4 CIDR renders nothing;
+//  * a rule with no CIDR of a family renders nothing in that family's table;
 //  * <c> ends with DROP; <c>-eg ends with RETURN when there are no egress
 //    rules (egress open), else with DROP.
+// With `ipv6` (the VM has IPv6 addresses), the same chains in ip6tables:
+// each rule's IPv6 CIDRs as one rule per CIDR ("-s/-d CIDR", no set:
+// ip6tables-restore replaces the chain atomically), ::/0 as one rule
+// without an address; icmp and icmpv6 as "-p ipv6-icmp -m icmp6
+// --icmpv6-type T[/C]" (no match for any type).  The default actions are
+// the VM's, not each family's: once a VM has egress rules, both families'
+// <c>-eg end with DROP.  Without `ipv6`, IPv6 CIDRs are left out with a note.
 // `generation` must be 'a' or 'b'.  Errors: an invalid rule (with its
 // 1-based position), more than kMaxRulesPerDirection rules of a direction,
 // system VM names (their chain is render_system_vm()'s).
 Result<VmPlan> render_vm_rules(const VmNames &names,
                                const std::vector<SgRule> &rules,
-                               char generation);
+                               char generation, bool ipv6 = false);
 
 // ---- restore formats --------------------------------------------------------
 

@@ -13,6 +13,9 @@ namespace vifwall {
 
 namespace {
 
+// icmp's type;code fields: also icmpv6's (IPv6 only).
+bool is_icmp(const std::string &protocol) { return protocol == "icmp" || protocol == "icmpv6"; }
+
 bool has_ports(const std::string &protocol) {
   return protocol == "tcp" || protocol == "udp";
 }
@@ -37,7 +40,7 @@ std::optional<std::string> normalize_ports(SgRule &rule) {
       rule.end = 65535;
     return std::nullopt;
   }
-  if (rule.protocol == "icmp") {
+  if (is_icmp(rule.protocol)) {
     if (rule.start < -1 || rule.start > 255)
       return "expected an ICMP type -1..255 (-1 = any) as start, got " +
              std::to_string(rule.start);
@@ -278,7 +281,7 @@ Result<void> parse_rule_line(const RuleLine &line, SgRule &rule) {
       rule.direction == Direction::ingress ? "from" : "to";
 
   if (line.words.size() < 2)
-    return line.error("expected a protocol (tcp, udp, icmp, all or a number), "
+    return line.error("expected a protocol (tcp, udp, icmp, icmpv6, all or a number), "
                       "got end of line");
   auto protocol = validate_protocol(line.words[1]);
   if (!protocol)
@@ -291,7 +294,7 @@ Result<void> parse_rule_line(const RuleLine &line, SgRule &rule) {
     if (!next)
       return tl::unexpected(next.error());
     i = *next;
-  } else if (rule.protocol == "icmp") {
+  } else if (is_icmp(rule.protocol)) {
     auto next = parse_line_icmp(line, i, rule);
     if (!next)
       return tl::unexpected(next.error());
@@ -334,6 +337,9 @@ Result<SgRule> normalize_rule(const SgRule &rule) {
     if (!valid)
       return fail(name + valid.error().message);
     cidr = *valid;
+    if (out.protocol == "icmpv6" && !is_ipv6_cidr(cidr))
+      return fail(name + "expected IPv6 CIDRs for icmpv6, got " + quote_for_error(cidr) +
+                  " (IPv4 uses icmp)");
   }
   return out;
 }
@@ -475,7 +481,7 @@ std::string format_rule_readable(const SgRule &rule) {
     out += ' ' + std::to_string(rule.start);
     if (rule.end != rule.start)
       out += '-' + std::to_string(rule.end);
-  } else if (rule.protocol == "icmp") {
+  } else if (is_icmp(rule.protocol)) {
     out += " type ";
     if (rule.start == -1) {
       out += "any";

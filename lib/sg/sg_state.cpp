@@ -74,6 +74,56 @@ namespace {
 
 constexpr std::string_view kStateMagic = "vifwall-state 1";
 
+std::string comma_list(const std::vector<std::string> &items) {
+  return items.empty() ? "-" : join_strings(items, ",");
+}
+
+std::vector<std::string> split_comma_list(std::string_view text) {
+  std::vector<std::string> out;
+  if (text == "-")
+    return out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start)
+      out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// "nic N mac M ip A secondary-ips L ipv6 L vifs L" (format_vm_state's order;
+// any order is read).
+Result<VmNic> parse_nic_line(const std::vector<std::string_view> &words, const std::string &source,
+                             std::size_t line) {
+  constexpr std::string_view expected =
+      "\"nic N mac M ip A secondary-ips LIST ipv6 LIST vifs LIST\"";
+  VmNic nic;
+  const auto device = words.size() >= 2 ? parse_u64(words[1]) : std::nullopt;
+  if (!device || *device < 1 || *device > static_cast<unsigned>(kMaxNicDevice) ||
+      words.size() % 2 != 0)
+    return fail(source, line, "expected " + std::string(expected) + " with N 1-" +
+                                  std::to_string(kMaxNicDevice));
+  nic.device = static_cast<int>(*device);
+  for (std::size_t k = 2; k + 1 < words.size(); k += 2) {
+    const auto key = words[k];
+    const auto value = words[k + 1];
+    if (key == "mac")
+      nic.mac = std::string(value);
+    else if (key == "ip")
+      nic.ip = std::string(value);
+    else if (key == "secondary-ips")
+      nic.secondary_ips = split_comma_list(value);
+    else if (key == "ipv6")
+      nic.ipv6 = split_comma_list(value);
+    else if (key == "vifs")
+      nic.vifs = split_comma_list(value);
+  }
+  if (nic.mac.empty() || nic.ip.empty() || nic.vifs.empty())
+    return fail(source, line, "expected " + std::string(expected) + ", got no mac, ip or vifs");
+  return nic;
+}
+
 } // namespace
 
 std::string format_vm_state(const VmState &s) {
@@ -88,6 +138,12 @@ std::string format_vm_state(const VmState &s) {
   out += "mac " + s.mac + "\n";
   out += "dom-id " + s.dom_id + "\n";
   out += "vifs " + join_strings(s.vifs, " ") + "\n";
+  if (!s.ipv6.empty())
+    out += "ipv6 " + join_strings(s.ipv6, " ") + "\n";
+  for (const auto &nic : s.other_nics)
+    out += "nic " + std::to_string(nic.device) + " mac " + nic.mac + " ip " + nic.ip +
+           " secondary-ips " + comma_list(nic.secondary_ips) + " ipv6 " + comma_list(nic.ipv6) +
+           " vifs " + comma_list(nic.vifs) + "\n";
   out += "arp-filter " + s.arp_filter + "\n";
   out += std::string("generation ") + s.generation + "\n";
   out += std::string("rules-applied ") + (s.rules_applied ? "yes" : "no") + "\n";
@@ -136,6 +192,18 @@ Result<VmState> parse_vm_state(std::string_view raw, const std::string &source) 
       state.dom_id = value;
     } else if (key == "vifs") {
       state.vifs = words();
+    } else if (key == "ipv6") {
+      state.ipv6 = words();
+    } else if (key == "nic") {
+      std::vector<std::string_view> nic_words = split_blanks(line);
+      auto nic = parse_nic_line(nic_words, source, lines[i].number);
+      if (!nic)
+        return tl::unexpected(nic.error());
+      for (const auto &known : state.other_nics)
+        if (known.device == nic->device)
+          return fail(source, lines[i].number,
+                      "expected each NIC once, got NIC " + std::to_string(nic->device) + " again");
+      state.other_nics.push_back(std::move(*nic));
     } else if (key == "arp-filter") {
       state.arp_filter = value;
     } else if (key == "generation") {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "sg_nic.hpp"
 
 namespace vifwall {
 
@@ -57,6 +58,8 @@ struct VmState {
   std::string mac;
   std::string dom_id;
   std::vector<std::string> vifs;
+  std::vector<std::string> ipv6;   // NIC 0's IPv6 addresses
+  std::vector<VmNic> other_nics;   // NICs 1..15, by device
   std::string arp_filter;   // "arptables" or "ebtables"
   char generation = 'a';    // which per-rule ipsets are live
   std::string rules;        // CloudStack rule string of the applied rules
@@ -66,6 +69,12 @@ struct VmState {
   bool operator==(const VmState &) const = default;
 };
 
+// The file is "key value" lines; keys a reader does not know are skipped,
+// so older readers keep reading newer files.  NIC 0's IPv6 is "ipv6 A B"
+// (absent without IPv6, so IPv4-only files are as before); every other NIC
+// is one line:
+//   nic 1 mac 06:f8:c8:00:00:0a ip 10.1.1.5 secondary-ips - ipv6 2001:db8::5 vifs vif7.1,tap7.1
+// (lists comma-separated, "-" for none).
 Result<VmState> parse_vm_state(std::string_view text, const std::string &source);
 std::string format_vm_state(const VmState &state);
 

@@ -9,6 +9,8 @@ TEST_CASE("the host setup record round-trips", "[sgdesired]") {
   auto back = parse_host_state(format_host_state(state), "_host.state");
   REQUIRE(back);
   CHECK(*back == state);
+  state.ipv6 = true;
+  CHECK(parse_host_state(format_host_state(state), "_host.state").value() == state);
   auto bad = parse_host_state("i-2-3-VM,3\n", "_host.state");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().line == 1);
@@ -35,6 +37,16 @@ TEST_CASE("plan_for_state renders a user VM's defaults and recorded rules", "[sg
   state.rules = "I:tcp;22;22;10.0.0.0/33,NEXT ";
   auto bad = plan_for_state(state);
   REQUIRE_FALSE(bad);
+
+  // A NIC with IPv6 brings the ip6tables twin, rules included.
+  state.rules = "I:tcp;22;22;10.0.0.0/8,2001:db8::/64,NEXT ";
+  state.other_nics = {VmNic{1, "10.1.1.5", {}, {"2001:db8:1::5"}, "06:f8:c8:00:00:0a", {"vif7.1"}}};
+  auto dual = plan_for_state(state);
+  REQUIRE(dual);
+  REQUIRE(dual->ip6tables.owned_chains.size() == 3);
+  CHECK(dual->ip6tables.owned_chains[1].rules.front() ==
+        std::vector<std::string>{"-s", "2001:db8::/64", "-p", "tcp", "-m", "tcp", "--dport", "22",
+                                 "-m", "state", "--state", "NEW", "-j", "ACCEPT"});
 
   VmState system;
   system.kind = VmKind::system;

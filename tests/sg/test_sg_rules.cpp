@@ -242,7 +242,7 @@ TEST_CASE("parse_rules_file errors give the line and what was expected", "[sgrul
   const std::vector<Case> cases = {
       {"# ok\n\ninbound tcp 22 from 10.0.0.0/8\n", 3,
        "expected \"ingress\" or \"egress\", got \"inbound\""},
-      {"ingress\n", 1, "expected a protocol (tcp, udp, icmp, all or a number), got end of line"},
+      {"ingress\n", 1, "expected a protocol (tcp, udp, icmp, icmpv6, all or a number), got end of line"},
       {"ingress tcp;rm 22 from 10.0.0.0/8\n", 1, "invalid protocol \"tcp;rm\""},
       {"ingress tcp 70000 from 10.0.0.0/8\n", 1,
        "expected a port 0-65535 or a range like 8080-8090, got \"70000\""},

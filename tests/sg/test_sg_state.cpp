@@ -81,6 +81,37 @@ TEST_CASE("VmState round-trips through its file format", "[sgstate]") {
   CHECK(bad_generation.error().line == 3);
 }
 
+TEST_CASE("VmState keeps every NIC and its IPv6; IPv4-only files are as before", "[sgstate]") {
+  VmState state;
+  state.vm_name = "i-2-3-VM";
+  state.ip = "10.147.41.238";
+  state.mac = "06:f8:c8:00:00:09";
+  state.vifs = {"vif7.0"};
+  const std::string v4_text = format_vm_state(state);
+  CHECK(v4_text.find("ipv6") == std::string::npos);
+  CHECK(v4_text.find("\nnic ") == std::string::npos);
+
+  state.ipv6 = {"2001:db8::238", "2001:db8::239"};
+  state.other_nics = {VmNic{1, "10.1.1.5", {}, {"2001:db8:1::5"}, "06:f8:c8:00:00:0a", {"vif7.1", "tap7.1"}},
+                      VmNic{3, "10.1.3.5", {"10.1.3.6", "10.1.3.7"}, {}, "06:f8:c8:00:00:0c", {"vif7.3"}}};
+  const std::string text = format_vm_state(state);
+  CHECK(text.find("nic 1 mac 06:f8:c8:00:00:0a ip 10.1.1.5 secondary-ips - ipv6 2001:db8:1::5 vifs "
+                  "vif7.1,tap7.1\n") != std::string::npos);
+  auto back = parse_vm_state(text, "s");
+  REQUIRE(back);
+  CHECK(*back == state);
+
+  const std::string head = "vifwall-state 1\nvm x\n";
+  for (const char *bad : {"nic 0 mac m ip i vifs v\n", "nic 16 mac m ip i vifs v\n", "nic x\n",
+                          "nic 1 mac 06:f8:c8:00:00:0a ip 10.1.1.5\n", "nic 1 mac m ip\n",
+                          "nic 1 mac m ip i vifs v\nnic 1 mac m ip i vifs w\n"}) {
+    auto parsed = parse_vm_state(head + bad, "x.state");
+    CHECK_FALSE(parsed);
+    if (!parsed)
+      CHECK(parsed.error().line >= 3);
+  }
+}
+
 TEST_CASE("recorded_vm_names: the VMs of a state directory, none when it cannot be read", "[sgstate]") {
   char pattern[] = "/tmp/vifwall-state-XXXXXX";
   REQUIRE(::mkdtemp(pattern) != nullptr);
