@@ -227,6 +227,22 @@ Result<VmState> parse_vm_state(std::string_view raw, const std::string &source) 
   return state;
 }
 
+std::vector<std::string> all_vifs(const VmState &state) {
+  std::vector<std::string> vifs = state.vifs;
+  for (const auto &nic : state.other_nics)
+    vifs.insert(vifs.end(), nic.vifs.begin(), nic.vifs.end());
+  return vifs;
+}
+
+bool has_ipv6(const VmState &state) {
+  if (!state.ipv6.empty())
+    return true;
+  for (const auto &nic : state.other_nics)
+    if (!nic.ipv6.empty())
+      return true;
+  return false;
+}
+
 std::string rule_log_path(const std::string &dir, const std::string &vm) { return dir + "/" + vm + ".log"; }
 std::string vm_state_path(const std::string &dir, const std::string &vm) { return dir + "/" + vm + ".state"; }
 std::string ip_file_path(const std::string &dir, const std::string &vm) { return dir + "/" + vm + ".ip"; }

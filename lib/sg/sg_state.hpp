@@ -76,6 +76,11 @@ struct VmState {
 //   nic 1 mac 06:f8:c8:00:00:0a ip 10.1.1.5 secondary-ips - ipv6 2001:db8::5 vifs vif7.1,tap7.1
 // (lists comma-separated, "-" for none).
 Result<VmState> parse_vm_state(std::string_view text, const std::string &source);
+
+// Every VIF of the VM: NIC 0's, then each other NIC's.
+std::vector<std::string> all_vifs(const VmState &state);
+// Whether any NIC has IPv6 addresses.
+bool has_ipv6(const VmState &state);
 std::string format_vm_state(const VmState &state);
 
 // Paths inside the state directory.

@@ -24,7 +24,8 @@ const char *const kProg = "sg-apply";
 struct VmArgs {
   std::string vm, vm_id, ip, mac, sec_ips, sig, seq, rules, rules_file, action;
   bool deflated = false;
-  std::vector<std::string> vifs;
+  std::vector<std::string> vifs, ipv6;
+  int nic = 0;
 };
 
 struct VmCommands {
@@ -41,7 +42,12 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   c.def->add_option("--ip", a.ip, "The VM's IPv4 address")->required();
   c.def->add_option("--mac", a.mac, "The VM's MAC address")->required();
   c.def->add_option("--sec-ips", a.sec_ips, "Secondary IPs, 'IP;IP;' or '0;'");
-  c.def->add_option("--vif", a.vifs, "dom0 interface (default: vif<domid>.0 and tap<domid>.0)")
+  c.def->add_option("--ip6", a.ipv6, "An IPv6 address of the NIC (repeatable; its link-local is added)")
+      ->type_name("ADDR");
+  c.def->add_option("--nic", a.nic, "NIC device 1-15 to add or replace (default 0: the VM itself)")
+      ->type_name("N")
+      ->check(CLI::Range(0, kMaxNicDevice));
+  c.def->add_option("--vif", a.vifs, "dom0 interface (default: vif<domid>.N and tap<domid>.N)")
       ->type_name("IFACE");
 
   c.sys = app.add_subcommand("systemvm", "A system VM's chain (default_network_rules_systemvm)");
@@ -68,11 +74,14 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
 
   c.destroy = app.add_subcommand("destroy", "Remove everything of a VM (destroy_network_rules_for_vm)");
   c.destroy->add_option("--vm", a.vm, "VM name")->required();
+  c.destroy->add_option("--nic", a.nic, "Remove only this NIC (1-15) of the VM")
+      ->type_name("N")
+      ->check(CLI::Range(1, kMaxNicDevice));
 
   c.secondary = app.add_subcommand("secondary-ip", "Add or remove a secondary IP (network_rules_vmSecondaryIp)");
   c.secondary->add_option("--vm", a.vm, "VM name")->required();
-  c.secondary->add_option("--mac", a.mac, "The VM's MAC")->required();
-  c.secondary->add_option("--ip", a.ip, "The secondary IPv4 address")->required();
+  c.secondary->add_option("--mac", a.mac, "The MAC of the VM's NIC that has the address")->required();
+  c.secondary->add_option("--ip", a.ip, "The secondary IPv4 or IPv6 address")->required();
   c.secondary->add_option("--action", a.action, "add or del")->required()->check(cli::one_of({"add", "del"}));
   return c;
 }
@@ -88,7 +97,7 @@ int failure_status(const Error &error) {
 // The job of whichever VM subcommand was parsed; nullopt if none was.
 std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, const VmArgs &a) {
   if (c.def->parsed())
-    return applier.prepare_default({a.vm, a.vm_id, a.ip, a.mac, a.sec_ips, a.vifs});
+    return applier.prepare_default({a.vm, a.vm_id, a.ip, a.mac, a.sec_ips, a.vifs, a.ipv6, a.nic});
   if (c.sys->parsed())
     return applier.prepare_systemvm(a.vm, a.vifs);
   if (c.rules->parsed()) {
@@ -105,7 +114,7 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
                                   c.rules_sec_ips->count() ? std::optional(a.sec_ips) : std::nullopt});
   }
   if (c.destroy->parsed())
-    return applier.prepare_destroy(a.vm);
+    return applier.prepare_destroy(a.vm, a.nic);
   if (c.secondary->parsed())
     return applier.prepare_secondary_ip(a.vm, a.mac, a.ip, a.action == "add");
   return std::nullopt;
@@ -304,6 +313,9 @@ int main(int argc, char **argv) {
   auto *setup = app.add_subcommand("setup", "Host-wide chains (CloudStack's can_bridge_firewall)");
   setup->add_option("--uplink", uplinks, "Physical uplink (default: the bridges' non-VIF ports)")
       ->type_name("IFACE");
+  setup->add_flag("--ipv6", g.options.ipv6,
+                  "Also the IPv6 layer: ip6tables chains, IPv6 let through for VIFs of NICs with IPv6 "
+                  "(needs net.bridge.bridge-nf-call-ip6tables=1)");
   setup->add_flag("--cleanup", setup_cleanup,
                   "Then remove the rules of VMs that are not running (as can_bridge_firewall does)");
   const VmCommands commands = add_vm_commands(app, a);

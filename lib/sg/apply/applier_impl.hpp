@@ -39,6 +39,13 @@ struct SgApplier::Impl {
   Result<LocalVms> local_vms();
 };
 
+// What a job must know of the VM's recorded state before it changes it: the
+// VIFs it had and whether any of its NICs had IPv6.
+inline void remember_old(VmJob &job, const VmState &old) {
+  job.old_vifs = all_vifs(old);
+  job.had_ipv6 = has_ipv6(old);
+}
+
 // Adds `from`'s changes, notes, warnings, removed VMs and dry-run text to
 // `into` (an operation made of several runs: setup then cleanup, a takeover).
 void merge_outcome(SgOutcome &into, SgOutcome &&from);

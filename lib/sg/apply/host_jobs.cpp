@@ -79,8 +79,10 @@ VmJob repair_job(const std::string &dir, const std::string &vm_name, std::int64_
       return {};
     }
     j.state = *old;
-    j.old_vifs = old->vifs;
+    remember_old(j, *old);
     j.state.vifs = vifs_for_domain(old->vifs, dom_id);
+    for (auto &nic : j.state.other_nics)
+      nic.vifs = vifs_for_domain(nic.vifs, dom_id);
     j.state.dom_id = running;
     j.rules = rules_of(*old, vm_state_path(dir, j.vm_name));
     j.notes.push_back(j.vm_name + ": rebooted (dom-id " + log->dom_id + " -> " + running +
@@ -168,7 +170,7 @@ Result<VmJob> SgApplier::prepare_reapply(const std::string &vm_name) {
       return fail(vm_state_path(dir, j.vm_name), 0,
                   "expected the recorded state of VM " + j.vm_name + ", got no readable file");
     j.state = *old;
-    j.old_vifs = old->vifs;
+    remember_old(j, *old);
     j.rules = rules_of(*old, vm_state_path(dir, j.vm_name));
     return {};
   };

@@ -10,10 +10,14 @@
 
 namespace vifwall::apply_detail {
 
-ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables) {
+ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables,
+                       bool ipv6_gate) {
   ReadScope scope;
   scope.iptables_required = {kBridgeFirewall};
   scope.ebtables_required = {kForward};
+  // The IPv6 gate holds the RETURNs of the VIFs of NICs with IPv6.
+  if (ipv6_gate)
+    scope.ebtables_optional = {kIpv6Gate};
   scope.whole_ebtables = whole_ebtables;
   scope.with_arptables = with_arptables;
   if (with_arptables)
@@ -35,8 +39,8 @@ ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebta
   scope.wants_set = [sets, bases](const std::string &name) {
     if (sets->count(name) || name.rfind("vifwall-tmp-", 0) == 0)
       return true;
-    const auto rule_set = recognize_rule_set(name);
-    return rule_set && bases->count(rule_set->set_base) > 0;
+    const auto base = set_base_of(name); // per-rule and per-NIC sets
+    return base && bases->count(*base) > 0;
   };
   scope.needs_whole_read = [vm_names](const std::string &name) {
     for (const auto &vm : vm_names)

@@ -22,7 +22,9 @@
 
 namespace vifwall::apply_detail {
 
-ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables);
+// `ipv6_gate`: a VM has or had NICs with IPv6, so the IPv6 gate is read too.
+ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables,
+                       bool ipv6_gate = false);
 
 bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets);
 

@@ -138,7 +138,8 @@ Result<std::vector<VmJob *>> decide_jobs(const SgOptions &options, std::vector<V
 // count).
 Result<VmPlan> plan_job(VmJob &job, const LiveFirewall &live, const LiveIndex &index, ArpFilter arp,
                         bool ebtables_nft) {
-  const std::set<std::string> job_vifs(job.state.vifs.begin(), job.state.vifs.end());
+  const std::vector<std::string> vifs = all_vifs(job.state);
+  const std::set<std::string> job_vifs(vifs.begin(), vifs.end());
   const bool is_new = !has_live_objects(index, {job.vm_name}, job_vifs);
   auto other_generation = [&] { job.state.generation = job.state.generation == 'a' ? 'b' : 'a'; };
   if (job.state.kind == VmKind::user && is_new)
@@ -147,7 +148,7 @@ Result<VmPlan> plan_job(VmJob &job, const LiveFirewall &live, const LiveIndex &i
   if (!plan)
     return plan;
   if (job.state.kind == VmKind::user && !is_new &&
-      !vm_change(live, {{job.vm_name, *plan, job.state.vifs}}, ebtables_nft, &index).empty()) {
+      !vm_change(live, {{job.vm_name, *plan, vifs}}, ebtables_nft, &index).empty()) {
     other_generation();
     plan = plan_for_vm(job.state, job.rules, job.state.generation, arp);
   }
@@ -168,7 +169,8 @@ Result<std::vector<VmTarget>> plan_targets(const std::vector<VmJob *> &active, c
         return tl::unexpected(plan.error());
       outcome.notes.insert(outcome.notes.end(), plan->notes.begin(), plan->notes.end());
       target.plan = std::move(*plan);
-      target.vifs.insert(target.vifs.end(), job->state.vifs.begin(), job->state.vifs.end());
+      const std::vector<std::string> vifs = all_vifs(job->state);
+      target.vifs.insert(target.vifs.end(), vifs.begin(), vifs.end());
     }
     targets.push_back(std::move(target));
   }
@@ -227,13 +229,15 @@ Result<RunRead> read_for(SgApplier::Impl &impl, FirewallIo &fw, const std::vecto
   if (narrow && impl.options.narrow_read) {
     std::vector<std::string> names;
     bool any_destroy = false;
+    bool ipv6_gate = false;
     for (const auto *job : active) {
       names.push_back(job->vm_name);
       any_destroy = any_destroy || job->destroy;
+      ipv6_gate = ipv6_gate || job->had_ipv6 || has_ipv6(job->state);
     }
     // A destroy of a VM with rules edits ebtables for sure: its whole table
     // is read with the rest, not after.
-    ReadScope scope = narrow_scope(names, any_destroy, impl.uses_arptables());
+    ReadScope scope = narrow_scope(names, any_destroy, impl.uses_arptables(), ipv6_gate);
     if (auto scoped = fw.read_scope(scope)) {
       read.live = std::move(scoped->live);
       read.ebtables_whole = scoped->ebtables_whole;
@@ -345,8 +349,11 @@ std::vector<std::string> host_problems(SgApplier::Impl &impl) {
                          "); security groups need the Linux bridge backend: run "
                          "`xe-switch-network-backend bridge` and reboot the host");
   }
-  for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-arptables"}) {
+  for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-arptables",
+                           "bridge-nf-call-ip6tables"}) {
     if (std::string(knob) == "bridge-nf-call-arptables" && !impl.uses_arptables())
+      continue;
+    if (std::string(knob) == "bridge-nf-call-ip6tables" && !options.ipv6)
       continue;
     const std::string path = options.proc_sys + "/net/bridge/" + knob;
     if (!file_exists(path))
@@ -492,8 +499,8 @@ Result<SgOutcome> SgApplier::apply_rules(const RulesRequest &request) {
 Result<SgOutcome> SgApplier::apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs) {
   return run_one(*impl_, prepare_systemvm(vm_name, std::move(vifs)));
 }
-Result<SgOutcome> SgApplier::destroy(const std::string &vm_name) {
-  return run_one(*impl_, prepare_destroy(vm_name));
+Result<SgOutcome> SgApplier::destroy(const std::string &vm_name, int nic) {
+  return run_one(*impl_, prepare_destroy(vm_name, nic));
 }
 Result<SgOutcome> SgApplier::secondary_ip(const std::string &vm_name, const std::string &mac,
                                           const std::string &ip, bool add) {
@@ -519,12 +526,12 @@ Result<SgOutcome> SgApplier::setup(std::vector<std::string> uplinks) {
       return tl::unexpected(found.error());
     uplinks = std::move(*found);
   }
-  auto plan = render_host_setup(uplinks, options.arp_filter);
+  auto plan = render_host_setup(uplinks, options.arp_filter, options.ipv6);
   if (!plan)
     return tl::unexpected(plan.error());
   PreparedFiles prepared;
   prepared.files = {{host_state_path(options.state_dir),
-                     format_host_state(HostSetupState{uplinks, options.arp_filter})}};
+                     format_host_state(HostSetupState{uplinks, options.arp_filter, options.ipv6})}};
   if (!options.dry_run)
     if (auto ok = prepared.check_writable(options.state_dir); !ok)
       return tl::unexpected(ok.error());

@@ -47,6 +47,8 @@ struct SgOptions {
   // only the chains, jumps and sets they touch; false: read every table,
   // as the host-wide jobs (batch, cleanup, setup, takeover) always do.
   bool narrow_read = true;
+  // setup --ipv6: the host's IPv6 layer (render_host_setup's `ipv6`).
+  bool ipv6 = false;
 };
 
 // What an operation did (or, with dry_run, would do).
@@ -64,6 +66,12 @@ struct DefaultRequest {
   std::string vm_name, vm_id, ip, mac;
   std::string secondary_ips;        // CloudStack's "ip;ip;" or "0;"
   std::vector<std::string> vifs;    // empty: resolve from the live host
+  std::vector<std::string> ipv6;    // the NIC's IPv6 addresses (--ip6)
+  // 0: the VM's first NIC (CloudStack's call; the VM's other NICs are kept
+  // while its dom-id stays the same).  1..15: add or replace that NIC of a
+  // VM whose NIC 0 is programmed (hot-plug); its VIFs default to
+  // vif<domid>.N (and tap<domid>.N).
+  int nic = 0;
 };
 
 struct RulesRequest {
@@ -92,6 +100,9 @@ struct VmJob {
   // VIFs the VM had when sg-apply last ran (a killed run may have left them
   // cut off, and a destroy must find them).
   std::vector<std::string> old_vifs;
+  // Whether the VM had NICs with IPv6 when sg-apply last ran (then the IPv6
+  // gate holds rules of its VIFs that a change may have to delete).
+  bool had_ipv6 = false;
   // Run under the lock, just before the tables are read: everything that
   // depends on the state files (the log decision, recorded rules), so that
   // two runs for one VM never decide from the same old state.
@@ -111,7 +122,7 @@ public:
   Result<SgOutcome> apply_default(const DefaultRequest &request);
   Result<SgOutcome> apply_systemvm(const std::string &vm_name, std::vector<std::string> vifs);
   Result<SgOutcome> apply_rules(const RulesRequest &request);
-  Result<SgOutcome> destroy(const std::string &vm_name);
+  Result<SgOutcome> destroy(const std::string &vm_name, int nic = 0);
 
   // The same, prepared separately, so that many VMs change in one run
   // (`sg-apply batch`): one read of the tables and one load per table for all
@@ -119,7 +130,9 @@ public:
   Result<VmJob> prepare_default(const DefaultRequest &request);
   Result<VmJob> prepare_systemvm(const std::string &vm_name, std::vector<std::string> vifs);
   Result<VmJob> prepare_rules(const RulesRequest &request);
-  Result<VmJob> prepare_destroy(const std::string &vm_name);
+  // `nic` 0: everything of the VM; 1..15: only that NIC (hot-unplug).
+  Result<VmJob> prepare_destroy(const std::string &vm_name, int nic = 0);
+  // `ip` IPv4 or IPv6; `mac` names the NIC (any of the VM's).
   Result<VmJob> prepare_secondary_ip(const std::string &vm_name, const std::string &mac,
                                      const std::string &ip, bool add);
   // Each VM at most once per run.  One job (one VM's command) reads only

@@ -33,6 +33,17 @@ void collect_vifs(const FwTable &table, const std::set<std::string> &targets,
   }
 }
 
+// A VIF's "-i/-o VIF -j RETURN" in the IPv6 gate (sg_names.hpp kIpv6Gate):
+// the VM's whose VIF it names (the gate is shared, so no jump says whose).
+bool is_ipv6_gate_rule(const FwRule &rule, const std::set<std::string> &vifs) {
+  if (rule.chain != kIpv6Gate || rule.target_name() != "RETURN")
+    return false;
+  for (std::size_t i = 0; i + 1 < rule.args.size(); ++i)
+    if ((rule.args[i] == "-i" || rule.args[i] == "-o") && vifs.count(rule.args[i + 1]))
+      return true;
+  return false;
+}
+
 // What the targets own, by name: their chains (in `change`), their sets and
 // set bases, and every VIF that is theirs (their own, and those the live
 // rules jumping to their chains name).
@@ -70,7 +81,8 @@ void diff_tables(const LiveFirewall &live, const VmPlan *plan, const std::set<st
   const auto owned_eb = change.owned_eb;
   change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(std::string(r.target_name())) > 0; };
   change.ours_eb = [owned_eb, vifs](const FwRule &r) {
-    return owned_eb.count(std::string(r.target_name())) > 0 || is_quarantine_rule(r, vifs);
+    return owned_eb.count(std::string(r.target_name())) > 0 || is_quarantine_rule(r, vifs) ||
+           is_ipv6_gate_rule(r, vifs);
   };
   change.ours_arp = change.ours_eb;
 
@@ -121,8 +133,8 @@ void diff_sets(const LiveFirewall &live, const VmPlan *plan, const Owned &own, C
         change.sets_to_destroy.push_back(set.name);
       continue;
     }
-    const auto rule_set = recognize_rule_set(set.name);
-    if (own.sets.count(set.name) || (rule_set && own.set_bases.count(rule_set->set_base)))
+    const auto base = set_base_of(set.name); // per-rule and per-NIC sets
+    if (own.sets.count(set.name) || (base && own.set_bases.count(*base)))
       change.sets_to_destroy.push_back(set.name);
   }
   destroy_vmops_sets(live, planned_sets, own, change);
@@ -222,8 +234,8 @@ LiveIndex index_live(const LiveFirewall &live) {
     add_table(*live.arptables);
   for (const auto &set : live.ipsets.sets) {
     index.sets.insert(set.name);
-    if (auto rule_set = recognize_rule_set(set.name))
-      index.set_bases.insert(rule_set->set_base);
+    if (auto base = set_base_of(set.name))
+      index.set_bases.insert(*base);
   }
   return index;
 }

@@ -3,6 +3,7 @@
 // before anything touches the firewall.  SgApplier::run (sg_apply.cpp)
 // applies them.
 #include <algorithm>
+#include <functional>
 
 #include "applier_impl.hpp"
 #include "host_inputs.hpp"
@@ -16,6 +17,7 @@ namespace vifwall {
 
 using apply_detail::load_rule_log;
 using apply_detail::load_vm_state;
+using apply_detail::read_small_file;
 
 namespace {
 
@@ -24,8 +26,10 @@ struct ResolvedVm {
   std::vector<std::string> vifs;
 };
 // The VIFs of the running VM named `vm_name`, from the live host (xe and the
-// interface listings): a system VM's every vif, a user VM's device 0.
-Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_name, bool system) {
+// interface listings): a system VM's every vif, a user VM's device
+// `device` (vif and tap).
+Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_name, bool system,
+                                int device = 0) {
   LiveOptions live_options;
   live_options.xe = impl.options.xe;
   live_options.timeout = impl.options.command_timeout;
@@ -57,12 +61,13 @@ Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_nam
   ResolvedVm resolved;
   resolved.dom_id = *found->vm.dom_id;
   for (const auto &vif : found->vifs) {
-    if (system ? vif.kind == VifKind::vif : vif.device == 0)
+    if (system ? vif.kind == VifKind::vif : vif.device == device)
       resolved.vifs.push_back(vif.name);
   }
   if (resolved.vifs.empty())
     return fail("VM " + quote_for_error(vm_name) + " (dom-id " + std::to_string(resolved.dom_id) +
-                ") has no interface vif" + std::to_string(resolved.dom_id) + ".0 on this host");
+                ") has no interface vif" + std::to_string(resolved.dom_id) + "." +
+                std::to_string(device) + " on this host");
   return resolved;
 }
 
@@ -76,6 +81,41 @@ Result<std::vector<std::string>> checked_vifs(const std::vector<std::string> &vi
     out.push_back(*ok);
   }
   return out;
+}
+
+// The --ip6 addresses, each validated (canonical form, no duplicates).
+Result<std::vector<std::string>> checked_ipv6(const std::vector<std::string> &addresses) {
+  std::vector<std::string> out;
+  for (const auto &address : addresses) {
+    auto ok = validate_ipv6_host(address);
+    if (!ok)
+      return fail("--ip6", 0, ok.error().message);
+    if (std::find(out.begin(), out.end(), *ok) == out.end())
+      out.push_back(*ok);
+  }
+  return out;
+}
+
+// A VM's IPv6 needs the host's IPv6 layer (setup --ipv6: without it,
+// DEFAULT_EBTABLES drops IPv6 for every VIF and ip6tables has no
+// BRIDGE-FIREWALL) and bridged IPv6 passing through ip6tables; without the
+// sysctl, ip6tables never sees a bridged packet and nothing would filter
+// the VM's IPv6 once the gate lets it through.
+Result<void> check_ipv6_ready(const SgOptions &options) {
+  const std::string host_path = host_state_path(options.state_dir);
+  auto text = read_input_file(host_path);
+  auto host = text ? parse_host_state(*text, host_path) : Result<HostSetupState>(tl::unexpected(text.error()));
+  if (!host || !host->ipv6)
+    return fail(host_path, 0,
+                "expected a host set up with `sg-apply setup --ipv6` before a VM gets IPv6 "
+                "addresses (without it, IPv6 stays dropped for every VIF)");
+  const std::string knob = options.proc_sys + "/net/bridge/bridge-nf-call-ip6tables";
+  if (trim(read_small_file(knob)) != "1")
+    return fail(knob, 0,
+                "expected net.bridge.bridge-nf-call-ip6tables = 1 (bridged IPv6 would pass "
+                "ip6tables unfiltered): run `sysctl -w net.bridge.bridge-nf-call-ip6tables=1` "
+                "and add it to /etc/sysctl.conf");
+  return {};
 }
 
 // The dom-id the first VIF names ("-1": none).
@@ -93,7 +133,8 @@ Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name,
                               const std::string &ip, const std::string &mac,
                               const std::vector<std::string> &secondary_ips,
                               const std::vector<std::string> &requested_vifs,
-                              const std::vector<SgRule> &rules) {
+                              const std::vector<SgRule> &rules,
+                              const std::vector<std::string> &ipv6 = {}) {
   auto name = validate_vm_name(vm_name);
   if (!name)
     return fail("--vm", 0, name.error().message);
@@ -105,10 +146,14 @@ Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name,
     return fail("--ip", 0, ok.error().message);
   if (auto ok = validate_mac(mac); !ok)
     return fail("--mac", 0, ok.error().message);
+  auto addresses = checked_ipv6(ipv6);
+  if (!addresses)
+    return tl::unexpected(addresses.error());
   auto vifs = checked_vifs(requested_vifs);
   if (!vifs)
     return tl::unexpected(vifs.error());
   VmState state;
+  state.ipv6 = std::move(*addresses);
   state.kind = VmKind::user;
   state.vm_name = *name;
   state.vm_id = vm_id;
@@ -149,18 +194,124 @@ std::vector<SgRule> recorded_rules(const VmState &state, const std::string &sour
   return parsed ? *parsed : std::vector<SgRule>{};
 }
 
+
+// The state file's job for a change of one VM's NICs (`sg-apply default
+// --nic N`, `destroy --nic N`): `edit` changes the recorded state under the
+// lock; everything else of the VM (NIC 0, the rules, the log) stays.
+VmJob nic_job(const std::string &dir, const std::string &vm_name,
+              std::function<Result<void>(VmJob &, const VmState &)> edit) {
+  VmJob job;
+  job.vm_name = vm_name;
+  job.decide = [dir, edit](VmJob &j) -> Result<void> {
+    auto old = load_vm_state(dir, j.vm_name);
+    if (!old || old->kind != VmKind::user)
+      return fail(vm_state_path(dir, j.vm_name), 0,
+                  "expected the state of user VM " + j.vm_name +
+                      ": run `sg-apply default` for its NIC 0 first");
+    j.state = *old;
+    remember_old(j, *old);
+    j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
+    if (auto ok = edit(j, *old); !ok)
+      return ok;
+    if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
+                                 parse_arp_filter_name(j.state.arp_filter));
+        !probe)
+      return tl::unexpected(probe.error());
+    return {};
+  };
+  job.files = [dir](const VmState &s) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {vm_state_path(dir, s.vm_name), format_vm_state(s)}};
+  };
+  return job;
+}
+
+Result<int> checked_nic(int nic) {
+  if (nic < 1 || nic > kMaxNicDevice)
+    return fail("--nic", 0,
+                "invalid NIC " + std::to_string(nic) + ": expected 1-" + std::to_string(kMaxNicDevice) +
+                    " (NIC 0 is the VM itself: `sg-apply default` / `destroy` without --nic)");
+  return nic;
+}
+
+// `default --nic N`: NIC N of a programmed VM, added or replaced.
+Result<VmJob> prepare_nic(SgApplier::Impl &impl, const DefaultRequest &request) {
+  auto device = checked_nic(request.nic);
+  if (!device)
+    return tl::unexpected(device.error());
+  auto name = validate_vm_name(request.vm_name);
+  if (!name)
+    return fail("--vm", 0, name.error().message);
+  VmNic nic;
+  nic.device = *device;
+  auto ip = validate_ipv4(request.ip);
+  if (!ip)
+    return fail("--ip", 0, ip.error().message);
+  nic.ip = *ip;
+  auto mac = validate_mac(request.mac);
+  if (!mac)
+    return fail("--mac", 0, mac.error().message);
+  nic.mac = *mac;
+  auto secondary = parse_secondary_ips(request.secondary_ips.empty() ? "0;" : request.secondary_ips,
+                                       "--sec-ips");
+  if (!secondary)
+    return tl::unexpected(secondary.error());
+  nic.secondary_ips = std::move(*secondary);
+  auto ipv6 = checked_ipv6(request.ipv6);
+  if (!ipv6)
+    return tl::unexpected(ipv6.error());
+  nic.ipv6 = std::move(*ipv6);
+  auto vifs = checked_vifs(request.vifs);
+  if (!vifs)
+    return tl::unexpected(vifs.error());
+  if (vifs->empty()) {
+    auto resolved = resolve_vifs(impl, *name, false, *device);
+    if (!resolved)
+      return tl::unexpected(resolved.error());
+    *vifs = resolved->vifs;
+  }
+  nic.vifs = std::move(*vifs);
+  if (!nic.ipv6.empty())
+    if (auto ready = check_ipv6_ready(impl.options); !ready)
+      return tl::unexpected(ready.error());
+  const std::string vm_id = request.vm_id;
+  return nic_job(impl.options.state_dir, *name, [nic, vm_id](VmJob &j, const VmState &old) -> Result<void> {
+    if (!vm_id.empty() && vm_id != old.vm_id)
+      return fail("--vm-id", 0, "VM " + j.vm_name + " has id " + old.vm_id + ", not " + vm_id);
+    const std::string dom_id = dom_id_of(nic.vifs);
+    if (dom_id != old.dom_id)
+      return fail("--vif", 0,
+                  "NIC " + std::to_string(nic.device) + "'s VIFs are of dom-id " + dom_id + ", but " +
+                      j.vm_name + " was programmed with dom-id " + old.dom_id +
+                      ": program its NIC 0 again first (`sg-apply default`)");
+    auto &nics = j.state.other_nics;
+    nics.erase(std::remove_if(nics.begin(), nics.end(),
+                              [&](const VmNic &known) { return known.device == nic.device; }),
+               nics.end());
+    nics.push_back(nic);
+    std::sort(nics.begin(), nics.end(),
+              [](const VmNic &a, const VmNic &b) { return a.device < b.device; });
+    return {};
+  });
+}
+
 } // namespace
 
 Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
   auto &impl = *impl_;
+  if (request.nic != 0)
+    return prepare_nic(impl, request);
   const std::string raw_secondary = request.secondary_ips.empty() ? "0;" : request.secondary_ips;
   auto secondary = parse_secondary_ips(raw_secondary, "--sec-ips");
   if (!secondary)
     return tl::unexpected(secondary.error());
   auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac, *secondary,
-                                 request.vifs, {});
+                            request.vifs, {}, request.ipv6);
   if (!made)
     return tl::unexpected(made.error());
+  if (!made->ipv6.empty())
+    if (auto ready = check_ipv6_ready(impl.options); !ready)
+      return tl::unexpected(ready.error());
   VmJob job;
   job.vm_name = made->vm_name;
   job.state = std::move(*made);
@@ -170,7 +321,7 @@ Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
     // Keep the rules already applied to this VM (CloudStack flushes them and
     // waits for the next network_rules call; meanwhile the VM is closed).
     if (auto old = load_vm_state(dir, j.vm_name)) {
-      j.old_vifs = old->vifs;
+      remember_old(j, *old);
       if (old->kind == VmKind::user) {
         j.state.generation = old->generation;
         j.state.rules = old->rules;
@@ -178,6 +329,11 @@ Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
         j.state.signature = old->signature;
         j.state.seqno = old->seqno;
         j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
+        // The same run of the VM keeps its other NICs; after a restart
+        // (another dom-id) their VIFs are gone and CloudStack programs
+        // each NIC again.
+        if (old->dom_id == j.state.dom_id)
+          j.state.other_nics = old->other_nics;
       }
     }
     return {};
@@ -237,10 +393,15 @@ Result<VmJob> SgApplier::prepare_rules(const RulesRequest &request) {
   job.decide = [incoming, dir, secondary](VmJob &j) -> Result<void> {
     bool addresses_changed = secondary.has_value();
     if (auto old = load_vm_state(dir, j.vm_name)) {
-      j.old_vifs = old->vifs;
+      remember_old(j, *old);
       if (old->kind == VmKind::user) {
         j.state.secondary_ips = secondary.value_or(old->secondary_ips);
         j.state.generation = old->generation;
+        // A rules call carries NIC 0's IPv4 only: its IPv6 and the other
+        // NICs (while the dom-id is the same) are what was recorded.
+        j.state.ipv6 = old->ipv6;
+        if (old->dom_id == j.state.dom_id)
+          j.state.other_nics = old->other_nics;
         addresses_changed = secondary && *secondary != old->secondary_ips;
       }
     }
@@ -294,7 +455,7 @@ Result<VmJob> SgApplier::prepare_systemvm(const std::string &vm_name, std::vecto
   const std::string dir = impl.options.state_dir;
   job.decide = [dir](VmJob &j) -> Result<void> {
     if (auto old = load_vm_state(dir, j.vm_name))
-      j.old_vifs = old->vifs;
+      remember_old(j, *old);
     return {};
   };
   job.files = [dir](const VmState &s) {
@@ -306,11 +467,29 @@ Result<VmJob> SgApplier::prepare_systemvm(const std::string &vm_name, std::vecto
   return job;
 }
 
-Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name) {
+Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name, int nic) {
   auto &impl = *impl_;
   auto name = validate_vm_name(vm_name);
   if (!name)
     return fail("--vm", 0, name.error().message);
+  if (nic != 0) {
+    auto device = checked_nic(nic);
+    if (!device)
+      return tl::unexpected(device.error());
+    return nic_job(impl.options.state_dir, *name, [device = *device](VmJob &j, const VmState &) -> Result<void> {
+      auto &nics = j.state.other_nics;
+      const auto before = nics.size();
+      nics.erase(std::remove_if(nics.begin(), nics.end(),
+                                [&](const VmNic &known) { return known.device == device; }),
+                 nics.end());
+      if (nics.size() == before) {
+        j.skip = true;
+        j.notes.push_back(j.vm_name + ": NIC " + std::to_string(device) +
+                          " is not programmed: nothing to do");
+      }
+      return {};
+    });
+  }
   VmJob job;
   job.vm_name = *name;
   job.destroy = true;
@@ -320,7 +499,7 @@ Result<VmJob> SgApplier::prepare_destroy(const std::string &vm_name) {
     // The recorded VIFs find what a killed run left cut off even when no jump
     // to the VM's chains is left to name them.
     if (auto old = load_vm_state(dir, j.vm_name))
-      j.old_vifs = old->vifs;
+      remember_old(j, *old);
     return {};
   };
   return job;
@@ -332,7 +511,8 @@ Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const 
   auto name = validate_vm_name(vm_name);
   if (!name)
     return fail("--vm", 0, name.error().message);
-  auto address = validate_ipv4(ip);
+  const bool v6 = ip.find(':') != std::string::npos;
+  auto address = v6 ? validate_ipv6_host(ip) : validate_ipv4(ip);
   if (!address)
     return fail("--ip", 0, address.error().message);
   auto checked_mac = validate_mac(mac);
@@ -341,21 +521,33 @@ Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const 
   VmJob job;
   job.vm_name = *name;
   const std::string dir = impl.options.state_dir;
-  job.decide = [dir, address = *address, checked_mac = *checked_mac, add](VmJob &j) -> Result<void> {
+  const SgOptions options = impl.options;
+  job.decide = [dir, options, v6, address = *address, checked_mac = *checked_mac,
+                add](VmJob &j) -> Result<void> {
     auto old = load_vm_state(dir, j.vm_name);
     if (!old || old->kind != VmKind::user)
       return fail(vm_state_path(dir, j.vm_name), 0,
                   "no state for user VM " + j.vm_name + ": run `sg-apply default` for it first");
-    if (auto old_mac = validate_mac(old->mac); old_mac && *old_mac != checked_mac)
-      return fail("--mac", 0, "VM " + j.vm_name + " has MAC " + *old_mac + ", not " + checked_mac);
     j.state = *old;
-    j.old_vifs = old->vifs;
-    auto &ips = j.state.secondary_ips;
-    const bool present = std::find(ips.begin(), ips.end(), address) != ips.end();
+    remember_old(j, *old);
+    // The MAC says which NIC the address is on.
+    std::vector<std::string> *list = nullptr;
+    if (auto nic0 = validate_mac(old->mac); nic0 && *nic0 == checked_mac)
+      list = v6 ? &j.state.ipv6 : &j.state.secondary_ips;
+    for (auto &nic : j.state.other_nics)
+      if (!list && validate_mac(nic.mac).value_or("") == checked_mac)
+        list = v6 ? &nic.ipv6 : &nic.secondary_ips;
+    if (!list)
+      return fail("--mac", 0, "VM " + j.vm_name + " has no NIC with MAC " + checked_mac + " (it has " +
+                                  old->mac + ")");
+    const bool present = std::find(list->begin(), list->end(), address) != list->end();
     if (add && !present)
-      ips.push_back(address);
+      list->push_back(address);
     if (!add)
-      ips.erase(std::remove(ips.begin(), ips.end(), address), ips.end());
+      list->erase(std::remove(list->begin(), list->end(), address), list->end());
+    if (add && v6 && !present)
+      if (auto ready = check_ipv6_ready(options); !ready)
+        return ready;
     j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
     if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
                                  parse_arp_filter_name(j.state.arp_filter));

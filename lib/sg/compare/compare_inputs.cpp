@@ -42,7 +42,7 @@ Result<DesiredFirewall> desired_from_state(const std::vector<VmState> &states,
   DesiredFirewall desired;
   desired.source = "the state directory " + state_dir;
   if (host) {
-    auto plan = render_host_setup(host->uplinks, host->arp_filter);
+    auto plan = render_host_setup(host->uplinks, host->arp_filter, host->ipv6);
     if (!plan)
       return fail(host_state_path(state_dir), 0, plan.error().message);
     desired.host = std::move(*plan);

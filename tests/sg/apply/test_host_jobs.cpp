@@ -52,11 +52,6 @@ namespace {
 const std::string kHere = "11111111-2222-3333-4444-555555555555";
 const std::string kThere = "99999999-2222-3333-4444-555555555555";
 
-std::string read_text(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // One record of `xe vm-list params=uuid,name-label,power-state,dom-id,networks,resident-on`.
 std::string vm_record(const std::string &uuid_tail, const std::string &name, int dom_id,
                       const std::string &resident = kHere) {
