@@ -120,11 +120,27 @@ printf 'vifwall-state 1\nvm i-2-3-VM\nvm-id 3\nip 10.147.41.238\nsecondary-ips 1
   > "$E2E_TMP/state/i-2-3-VM.state"
 export VIFWALL_XE=$E2E_TMP/bin/xe
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" rules --vm i-2-3-VM --ip "" | tr '\n' ' ')
-[ "$out" = "10.147.41.238 10.147.41.250 10.1.1.2 10.1.1.3 fd00:1::5 " ] || fail "sg-apply --ip values gave: $out"
+[ "$out" = "10.147.41.238 10.147.41.250 10.1.1.2 10.1.1.3 " ] || fail "sg-apply --ip values (IPv4) gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" secondary-ip --vm i-2-3-VM --ip "" | tr '\n' ' ')
+[ "$out" = "10.147.41.238 10.147.41.250 10.1.1.2 10.1.1.3 fd00:1::5 " ] || fail "secondary-ip --ip values (both families) gave: $out"
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" rules --vm i-2-3-VM --ip 10.1.1 | tr '\n' ' ')
 [ "$out" = "10.1.1.2 10.1.1.3 " ] || fail "sg-apply --ip 10.1.1 values gave: $out"
 out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" default --vm i-2-3-VM --mac "" | tr '\n' ' ')
 [ "$out" = "06:f8:c8:00:00:09 06:f8:c8:00:00:0a " ] || fail "sg-apply --mac values (no repeats) gave: $out"
+# NICs and IPv6: the recorded NICs for destroy --nic, 1-15 for default --nic,
+# IPv6 addresses from the record (NIC 0's and the others') and the guest agent.
+printf 'vifwall-state 1\nvm i-2-6-VM\nipv6 2001:db8::6\nnic 1 mac 06:f8:c8:00:00:1a ip 10.1.1.6 secondary-ips - ipv6 2001:db8:1::6,2001:db8:1::7 vifs vif9.1\nnic 3 mac 06:f8:c8:00:00:1c ip 10.1.3.6 secondary-ips - ipv6 - vifs vif9.3\n' \
+  > "$E2E_TMP/state/i-2-6-VM.state"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" destroy --vm i-2-6-VM --nic "" | tr '\n' ' ')
+[ "$out" = "1 3 " ] || fail "sg-apply destroy --nic values gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" default --vm i-2-6-VM --nic 1 | tr '\n' ' ')
+[ "$out" = "1 10 11 12 13 14 15 " ] || fail "sg-apply default --nic values gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" default --vm i-2-6-VM --ip6 "" | tr '\n' ' ')
+[ "$out" = "2001:db8::6 2001:db8:1::6 2001:db8:1::7 " ] || fail "sg-apply --ip6 values gave: $out"
+out=$(sg_complete sg-apply --state-dir "$E2E_TMP/state" default --vm i-2-3-VM --ip6 "" | tr '\n' ' ')
+[ "$out" = "fd00:1::5 " ] || fail "sg-apply --ip6 values from the guest agent gave: $out"
+out=$(sg_complete sg-apply setup --ipv)
+[ "$out" = "--ipv6" ] || fail "sg-apply setup --ipv completion gave: $out"
 out=$(sg_complete sg-apply default --vm i-2-3-VM --vm-id "")
 [ "$out" = "3" ] || fail "sg-apply --vm-id value gave: $out"
 out=$(sg_complete sg-apply default --ip "")
