@@ -24,12 +24,16 @@ namespace {
 struct ResolvedVm {
   std::int64_t dom_id = -1;
   std::vector<std::string> vifs;
+  int device = 0; // the user VM's NIC whose VIFs these are
 };
 // The VIFs of the running VM named `vm_name`, from the live host (xe and the
 // interface listings): a system VM's every vif, a user VM's device
-// `device` (vif and tap).
+// `device` (vif and tap).  With `guest_mac`, the device is the one xe says
+// has that MAC, when there is one: CloudStack calls default_network_rules
+// once per NIC with that NIC's MAC, and its own plugin programmed each of
+// them onto device 0 ("the last NIC wins").
 Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_name, bool system,
-                                int device = 0) {
+                                int device = 0, const std::string &guest_mac = "") {
   LiveOptions live_options;
   live_options.xe = impl.options.xe;
   live_options.timeout = impl.options.command_timeout;
@@ -60,6 +64,11 @@ Result<ResolvedVm> resolve_vifs(SgApplier::Impl &impl, const std::string &vm_nam
     return fail("VM " + quote_for_error(vm_name) + " is not running (dom-id -1)");
   ResolvedVm resolved;
   resolved.dom_id = *found->vm.dom_id;
+  if (!system && !guest_mac.empty())
+    for (const auto &vif : found->vifs)
+      if (vif.guest_mac && validate_mac(*vif.guest_mac).value_or("") == guest_mac)
+        device = static_cast<int>(vif.device);
+  resolved.device = device;
   for (const auto &vif : found->vifs) {
     if (system ? vif.kind == VifKind::vif : vif.device == device)
       resolved.vifs.push_back(vif.name);
@@ -134,7 +143,8 @@ Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name,
                               const std::vector<std::string> &secondary_ips,
                               const std::vector<std::string> &requested_vifs,
                               const std::vector<SgRule> &rules,
-                              const std::vector<std::string> &ipv6 = {}) {
+                              const std::vector<std::string> &ipv6 = {},
+                              int *mac_device = nullptr) {
   auto name = validate_vm_name(vm_name);
   if (!name)
     return fail("--vm", 0, name.error().message);
@@ -164,10 +174,12 @@ Result<VmState> user_vm_state(SgApplier::Impl &impl, const std::string &vm_name,
   if (auto probe = plan_for_vm(state, rules, 'a', impl.options.arp_filter); !probe)
     return tl::unexpected(probe.error());
   if (vifs->empty()) {
-    auto resolved = resolve_vifs(impl, *name, false);
+    auto resolved = resolve_vifs(impl, *name, false, 0, mac_device ? *validate_mac(mac) : "");
     if (!resolved)
       return tl::unexpected(resolved.error());
     state.vifs = resolved->vifs;
+    if (mac_device)
+      *mac_device = resolved->device;
   } else {
     state.vifs = *vifs;
   }
@@ -305,10 +317,29 @@ Result<VmJob> SgApplier::prepare_default(const DefaultRequest &request) {
   auto secondary = parse_secondary_ips(raw_secondary, "--sec-ips");
   if (!secondary)
     return tl::unexpected(secondary.error());
+  int mac_device = 0;
   auto made = user_vm_state(impl, request.vm_name, request.vm_id, request.ip, request.mac, *secondary,
-                            request.vifs, {}, request.ipv6);
+                            request.vifs, {}, request.ipv6, &mac_device);
   if (!made)
     return tl::unexpected(made.error());
+  // CloudStack's call for another NIC (its MAC is that device's): that NIC,
+  // once NIC 0 is programmed in this run of the VM.
+  if (mac_device != 0) {
+    const auto old = load_vm_state(impl.options.state_dir, made->vm_name);
+    if (old && old->kind == VmKind::user && old->dom_id == made->dom_id &&
+        validate_mac(old->mac).value_or("") != made->mac) {
+      DefaultRequest nic = request;
+      nic.nic = mac_device;
+      nic.vifs = made->vifs;
+      return prepare_nic(impl, nic);
+    }
+    // Before NIC 0: device 0, as CloudStack's own plugin does, rather than a
+    // record whose NIC 0 is another device.
+    auto device0 = resolve_vifs(impl, made->vm_name, false, 0);
+    if (!device0)
+      return tl::unexpected(device0.error());
+    made->vifs = device0->vifs;
+  }
   if (!made->ipv6.empty())
     if (auto ready = check_ipv6_ready(impl.options); !ready)
       return tl::unexpected(ready.error());
