@@ -13,6 +13,7 @@ namespace vifwall::apply_detail {
 ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables) {
   ReadScope scope;
   scope.iptables_required = {kBridgeFirewall};
+  scope.ip6tables_optional = {kBridgeFirewall};
   scope.ebtables_required = {kForward};
   scope.whole_ebtables = whole_ebtables;
   scope.with_arptables = with_arptables;
@@ -26,6 +27,10 @@ ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebta
       if (std::find(scope.iptables_optional.begin(), scope.iptables_optional.end(), *chain) ==
           scope.iptables_optional.end())
         scope.iptables_optional.push_back(*chain);
+    for (const auto *chain : {&names.ingress, &names.egress, &names.def})
+      if (std::find(scope.ip6tables_optional.begin(), scope.ip6tables_optional.end(), *chain) ==
+          scope.ip6tables_optional.end())
+        scope.ip6tables_optional.push_back(*chain);
     scope.ebtables_optional.push_back(names.ingress);
     if (with_arptables)
       scope.arptables_optional.push_back(names.ingress);
@@ -70,11 +75,15 @@ bool table_covered(const TablePlan &plan, const std::vector<std::string> &requir
 
 } // namespace
 
-bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets) {
+bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets, const LiveFirewall &live) {
   for (const auto &target : targets) {
     if (!target.plan)
       continue;
+    const bool with_ip6 = !(target.plan->ip6tables == TablePlan{});
+    if (with_ip6 && !live.ip6tables.chain(kBridgeFirewall))
+      return false;
     if (!table_covered(target.plan->iptables, scope.iptables_required, scope.iptables_optional) ||
+        !table_covered(target.plan->ip6tables, scope.ip6tables_required, scope.ip6tables_optional) ||
         !table_covered(target.plan->ebtables, scope.ebtables_required, scope.ebtables_optional) ||
         (scope.with_arptables
              ? !table_covered(target.plan->arptables, scope.arptables_required, scope.arptables_optional)

@@ -97,6 +97,8 @@ std::string loads_only(const std::string &all) {
   std::string out;
   for (const Line &line : split_lines(std::string_view(all)))
     if (!starts_with(line.text, "iptables -S") && !starts_with(line.text, "iptables-save") &&
+        !starts_with(line.text, "ip6tables -S") && !starts_with(line.text, "ip6tables-save") &&
+        !starts_with(line.text, "ip6tables -V") &&
         !starts_with(line.text, "ebtables -t filter -L") && !starts_with(line.text, "ipset save") &&
         !starts_with(line.text, "ipset list") && !starts_with(line.text, "ebtables -t nat -L") &&
         !starts_with(line.text, "ebtables -V") && !starts_with(line.text, "iptables -V") &&
@@ -121,6 +123,8 @@ TEST_CASE("a one-VM rules update lists only its chains, BRIDGE-FIREWALL's jumps 
   const auto listed = listings(host);
   std::vector<std::string> expected{"iptables -S BRIDGE-FIREWALL",  "iptables -S i-2-3-VM",
                                     "iptables -S i-2-3-VM-eg",      "iptables -S i-2-3-VM-def",
+                                    "ip6tables -S BRIDGE-FIREWALL", "ip6tables -S i-2-3-VM",
+                                    "ip6tables -S i-2-3-VM-eg",     "ip6tables -S i-2-3-VM-def",
                                     "ebtables -t filter -L FORWARD", "ebtables -t filter -L i-2-3-VM",
                                     "ipset list -n",                 "ebtables -t nat -L"};
   for (const auto &name : host.set_order)
@@ -150,6 +154,7 @@ TEST_CASE("a one-VM rules update lists only its chains, BRIDGE-FIREWALL's jumps 
   for (const auto &key : listed) {
     CHECK(key.find("i-2-5-VM") == std::string::npos);
     CHECK(key != "iptables-save -t filter");
+    CHECK(key != "ip6tables-save -t filter");
     CHECK(key != "ipset save");
     CHECK(key != "ebtables -t filter -L");
   }

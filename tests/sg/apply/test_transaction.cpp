@@ -122,7 +122,7 @@ TEST_CASE("a destroy drops the sets after iptables, before the wall comes down",
   CHECK(whats_of(steps) == std::vector<std::string>{"ebtables-restore", "iptables-restore", "ipset destroy",
                                                     "ebtables-restore (lifting the cut-off)"});
   CHECK(steps[2].input == render_ipset_destroy(change.sets_to_destroy));
-  CHECK(contains(render_dry_run(change), "# ipset restore (after iptables stopped using them)\n" +
+  CHECK(contains(render_dry_run(change), "# ipset restore (after iptables and ip6tables stopped using them)\n" +
                                              render_ipset_destroy(change.sets_to_destroy)));
 }
 
