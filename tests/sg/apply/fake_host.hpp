@@ -28,6 +28,7 @@
 #include "firewall_io.hpp"
 #include "firewall_snapshot.hpp"
 #include "sg_apply.hpp"
+#include "sg_render.hpp"
 #include "sg_rules.hpp"
 
 namespace vifwall::test {
@@ -463,6 +464,43 @@ inline LiveFirewall live_of(const FakeHost &host) {
   return live;
 }
 
+// The IPv6 twin the renderer gives a VM, hand-built (rendering is not
+// sg-apply's; these tests need only its shape): `vm`'s ingress chain in
+// ip6tables accepting sources in the inet6 set `set` (with `members`),
+// jumped to from BRIDGE-FIREWALL for `vif`.  Added to `plan`.
+inline void add_ip6_chains(VmPlan &plan, const std::string &vm, const std::string &vif,
+                           const std::string &set, const std::vector<std::string> &members) {
+  plan.ip6tables.owned_chains.push_back(
+      ChainContent{vm, {{"-m", "set", "--match-set", set, "src", "-j", "ACCEPT"}, {"-j", "DROP"}}, ""});
+  plan.ip6tables.shared_chains.push_back("BRIDGE-FIREWALL");
+  plan.ip6tables.jumps_first.push_back(
+      RuleSpec{"BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-out", vif, "--physdev-is-bridged", "-j", vm}});
+  plan.sets.push_back(SetContent{set, "hash:net", "inet6", members});
+}
+
+// The host setup's IPv6 layer, hand-built the same way: FORWARD jumps to
+// BRIDGE-FIREWALL, which first jumps to BRIDGE-DEFAULT-FIREWALL.
+inline TablePlan ip6_host_layer() {
+  TablePlan plan;
+  plan.owned_chains = {ChainContent{"BRIDGE-DEFAULT-FIREWALL",
+                                    {{"-m", "state", "--state", "RELATED,ESTABLISHED", "-j", "ACCEPT"}}, ""}};
+  plan.shared_chains = {"BRIDGE-FIREWALL"};
+  plan.jumps_first = {RuleSpec{"FORWARD", {"-m", "physdev", "--physdev-is-bridged", "-j", "BRIDGE-FIREWALL"}},
+                      RuleSpec{"BRIDGE-FIREWALL", {"-j", "BRIDGE-DEFAULT-FIREWALL"}}};
+  return plan;
+}
+
+// The tools as detected on `host`, ip6tables included even where this
+// machine's kernel has no IPv6 (detection then leaves it out): the fake
+// answers it anyway.
+inline NetfilterTools fake_tools(CommandRunner &host) {
+  auto tools = detect_netfilter_tools(host, IptablesChoice::automatic);
+  REQUIRE(tools);
+  if (!tools->ip6tables)
+    tools->ip6tables = IptablesTools{"ip6tables-save", "ip6tables-restore", Variant::nft, "1.8.9"};
+  return std::move(*tools);
+}
+
 // A scratch directory with stand-in executables first in PATH.
 class Scene {
 public:
@@ -480,7 +518,7 @@ public:
     }
     // The bridge netfilter knobs on, whatever this machine's are.
     std::filesystem::create_directories(dir + "/proc-sys/net/bridge");
-    for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-arptables"})
+    for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables"})
       std::ofstream(dir + "/proc-sys/net/bridge/" + knob) << "1\n";
     const char *path = std::getenv("PATH");
     saved_path = path ? path : "";

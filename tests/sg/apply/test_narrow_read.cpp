@@ -257,3 +257,54 @@ TEST_CASE("a narrow scope names the VM's chains and sets, and not its neighbours
   CHECK_FALSE(scope.needs_whole_read("i-2-33-VMt22_22"));
   CHECK(scope.needs_whole_read("i-2-3-VMt22_22"));
 }
+
+TEST_CASE("a narrow scope names the VM's ip6tables chains, all optional", "[sg_apply][narrow][ip6tables]") {
+  using apply_detail::narrow_scope;
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  CHECK(scope.ip6tables_required.empty());
+  CHECK(scope.ip6tables_optional ==
+        std::vector<std::string>{"BRIDGE-FIREWALL", "i-2-3-VM", "i-2-3-VM-eg", "i-2-3-VM-def"});
+}
+
+TEST_CASE("a plan with ip6tables content needs ip6tables' BRIDGE-FIREWALL read, one without does not",
+          "[sg_apply][narrow][ip6tables]") {
+  using apply_detail::narrow_scope;
+  using apply_detail::scope_covers;
+  using apply_detail::VmTarget;
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  auto defaults = render_user_vm_defaults(VmIdentity{"i-2-3-VM", "3", "10.147.41.238", {}, "06:f8:c8:00:00:09",
+                                                     {"vif7.0"}},
+                                          ArpFilter::ebtables);
+  REQUIRE(defaults);
+  LiveFirewall live; // no ip6tables at all (no tool, or no IPv6 layer)
+  const VmTarget plain{"i-2-3-VM", *defaults, {"vif7.0"}};
+  CHECK(scope_covers(scope, {plain}, live));
+  VmTarget ip6 = plain;
+  add_ip6_chains(*ip6.plan, "i-2-3-VM", "vif7.0", "i-2-3-VM-6", {"2001:db8::/64"});
+  CHECK_FALSE(scope_covers(scope, {ip6}, live)); // the caller then reads everything
+  live.ip6tables.name = "filter";
+  FwChain chain;
+  chain.name = "BRIDGE-FIREWALL";
+  chain.policy = "-";
+  live.ip6tables.chains.push_back(chain);
+  CHECK(scope_covers(scope, {ip6}, live));
+  // A chain the scope does not name: not covered either.
+  ip6.plan->ip6tables.owned_chains.push_back(ChainContent{"i-2-5-VM", {{"-j", "DROP"}}, ""});
+  CHECK_FALSE(scope_covers(scope, {ip6}, live));
+}
+
+TEST_CASE("the narrow read of a host without the IPv6 layer does not fall back to the whole read",
+          "[sg_apply][narrow][ip6tables]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  REQUIRE_FALSE(host.ip6tables.rules.count("BRIDGE-FIREWALL"));
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmA));
+  host.received.clear();
+  REQUIRE(SgApplier(host, scene.options()).apply_rules(rules_for_a(kRules, "1")));
+  const auto listed = listings(host);
+  CHECK(has(listed, "ip6tables -S BRIDGE-FIREWALL"));
+  CHECK_FALSE(has(listed, "iptables-save -t filter"));
+  CHECK_FALSE(has(listed, "ip6tables-save -t filter"));
+  CHECK(host.inputs_of("ip6tables-restore").empty());
+}
