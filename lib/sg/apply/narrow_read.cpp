@@ -79,6 +79,11 @@ bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets, 
   for (const auto &target : targets) {
     if (!target.plan)
       continue;
+    // A planned set the scope does not read would look missing, and be
+    // loaded again by every run (an inet6 set in a naming of its own).
+    for (const auto &set : target.plan->sets)
+      if (!scope.wants_set || !scope.wants_set(set.name))
+        return false;
     const bool with_ip6 = !(target.plan->ip6tables == TablePlan{});
     if (with_ip6 && !live.ip6tables.chain(kBridgeFirewall))
       return false;

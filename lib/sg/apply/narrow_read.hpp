@@ -11,8 +11,8 @@
 // sets (ours, either generation) and scratch sets a killed
 // run left.  CloudStack vmops' per-rule sets of these VMs rule it out (a
 // rule of another VM may share them: only the whole iptables table tells).
-// scope_covers() checks, after planning, that every chain a plan names is
-// in the scope, and that ip6tables' BRIDGE-FIREWALL was read when a plan
+// scope_covers() checks, after planning, that every chain and set a plan
+// names is in the scope, and that ip6tables' BRIDGE-FIREWALL was read when a plan
 // has ip6tables content (what `required` is for iptables, checked after the
 // read because only the plan tells whether it is needed); the caller reads
 // everything when it is not.  A change that

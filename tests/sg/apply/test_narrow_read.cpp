@@ -13,6 +13,7 @@
 #include "fake_runner.hpp"
 #include "narrow_read.hpp"
 #include "sg_apply.hpp"
+#include "sg_names.hpp"
 #include "text.hpp"
 
 using namespace vifwall;
@@ -280,7 +281,9 @@ TEST_CASE("a plan with ip6tables content needs ip6tables' BRIDGE-FIREWALL read, 
   const VmTarget plain{"i-2-3-VM", *defaults, {"vif7.0"}};
   CHECK(scope_covers(scope, {plain}, live));
   VmTarget ip6 = plain;
-  add_ip6_chains(*ip6.plan, "i-2-3-VM", "vif7.0", "i-2-3-VM-6", {"2001:db8::/64"});
+  // An inet6 set in A's naming (a per-rule set name of A's).
+  const std::string set = rule_set_name(names_for_vm("i-2-3-VM"), Direction::ingress, 9, 'b');
+  add_ip6_chains(*ip6.plan, "i-2-3-VM", "vif7.0", set, {"2001:db8::/64"});
   CHECK_FALSE(scope_covers(scope, {ip6}, live)); // the caller then reads everything
   live.ip6tables.name = "filter";
   FwChain chain;
@@ -288,7 +291,11 @@ TEST_CASE("a plan with ip6tables content needs ip6tables' BRIDGE-FIREWALL read, 
   chain.policy = "-";
   live.ip6tables.chains.push_back(chain);
   CHECK(scope_covers(scope, {ip6}, live));
-  // A chain the scope does not name: not covered either.
+  // A set the scope does not read (it would look missing every time), or a
+  // chain it does not name: not covered either.
+  VmTarget other_set = ip6;
+  other_set.plan->sets.push_back(SetContent{"i-2-3-VM-v6", "hash:net", "inet6", {"2001:db8::/64"}});
+  CHECK_FALSE(scope_covers(scope, {other_set}, live));
   ip6.plan->ip6tables.owned_chains.push_back(ChainContent{"i-2-5-VM", {{"-j", "DROP"}}, ""});
   CHECK_FALSE(scope_covers(scope, {ip6}, live));
 }
