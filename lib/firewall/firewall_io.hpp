@@ -18,6 +18,9 @@ namespace vifwall {
 
 struct LiveFirewall {
   FwTable iptables;                  // filter table ("filter", maybe empty)
+  // The ip6tables filter table; empty (no chains, no name) when this host
+  // has no ip6tables (NetfilterTools::ip6tables).
+  FwTable ip6tables;
   IpsetDump ipsets;
   FwTable ebtables;                  // filter table
   std::optional<FwTable> arptables;  // when read
@@ -25,7 +28,7 @@ struct LiveFirewall {
   // (vmops_layout.hpp); nullopt when it cannot be listed (no ebtable_nat).
   std::optional<FwTable> ebtables_nat;
   // The raw texts, for snapshots and error reports.
-  std::string iptables_text, ipset_text, ebtables_text, arptables_text, ebtables_nat_text;
+  std::string iptables_text, ip6tables_text, ipset_text, ebtables_text, arptables_text, ebtables_nat_text;
 };
 
 // What a narrow read (FirewallIo::read_scope) lists instead of whole
@@ -35,6 +38,10 @@ struct ReadScope {
   // the VM's jumps live: BRIDGE-FIREWALL); `optional` ones may be missing
   // (the VM's own chains).
   std::vector<std::string> iptables_required, iptables_optional;
+  // ip6tables -S CHAIN each, the same way, when this host has ip6tables
+  // (without it none is listed, the required ones included: live.ip6tables
+  // stays empty).
+  std::vector<std::string> ip6tables_required, ip6tables_optional;
   // ebtables -t filter -L CHAIN each (ebtables-nft only; legacy ebtables
   // always lists the whole table), unless `whole_ebtables`.
   std::vector<std::string> ebtables_required, ebtables_optional;
@@ -66,10 +73,11 @@ public:
 
   const NetfilterTools &tools() const { return tools_; }
 
-  // iptables-save -t filter, ipset save, ebtables -t filter -L, ebtables -t
-  // nat -L (ebtables-nft, or legacy with ebtable_nat loaded; a failure of
-  // that one only leaves ebtables_nat empty), and with `with_arptables`
-  // arptables -n -L.
+  // iptables-save -t filter, ip6tables-save -t filter (when the host has
+  // ip6tables; else live.ip6tables stays empty), ipset save, ebtables -t
+  // filter -L, ebtables -t nat -L (ebtables-nft, or legacy with ebtable_nat
+  // loaded; a failure of that one only leaves ebtables_nat empty), and with
+  // `with_arptables` arptables -n -L.
   Result<LiveFirewall> read(bool with_arptables);
 
   // Reads only `scope`, all listings at the same time: the
@@ -84,6 +92,10 @@ public:
   Result<FwTable> read_ebtables();
 
   Result<void> load_iptables(const std::string &restore_text);  // iptables-restore --noflush
+  // ip6tables-restore --noflush, invoked exactly as iptables-restore is
+  // (neither gets -w: our own lock serializes our loads); fails, naming
+  // the tool, on a host without ip6tables.
+  Result<void> load_ip6tables(const std::string &restore_text);
   Result<void> load_ebtables(const std::string &table_text);    // ebtables-restore (whole table)
   Result<void> load_ipsets(const std::string &restore_text);    // ipset -exist restore
   Result<void> run_arptables(const std::vector<std::string> &args);

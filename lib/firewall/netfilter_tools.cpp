@@ -1,5 +1,7 @@
 #include "netfilter_tools.hpp"
 
+#include <unistd.h>
+
 #include "text.hpp"
 
 namespace vifwall {
@@ -41,14 +43,19 @@ namespace {
 // Each table's detection: independent probes (a few ms each), run at the
 // same time by detect_netfilter_tools.  A failure is a line of `problems`.
 
+// "iptables" -> "iptables-legacy" for --iptables legacy (and ip6tables
+// alike): the variant the admin's `iptables` shows, unless told otherwise.
+std::string program_for(const std::string &family, IptablesChoice choice) {
+  if (choice == IptablesChoice::legacy)
+    return family + "-legacy";
+  if (choice == IptablesChoice::nft)
+    return family + "-nft";
+  return family;
+}
+
 void detect_iptables(CommandRunner &runner, IptablesChoice choice, NetfilterTools &tools,
                      std::vector<std::string> &problems) {
-  // The family the admin's `iptables` shows, unless told otherwise.
-  std::string prefix = "iptables";
-  if (choice == IptablesChoice::legacy)
-    prefix = "iptables-legacy";
-  else if (choice == IptablesChoice::nft)
-    prefix = "iptables-nft";
+  const std::string prefix = program_for("iptables", choice);
   std::string version;
   if (!find_program(prefix + "-save") || !find_program(prefix + "-restore")) {
     problems.push_back(prefix + "-save and " + prefix + "-restore are needed (package iptables)");
@@ -58,6 +65,22 @@ void detect_iptables(CommandRunner &runner, IptablesChoice choice, NetfilterTool
     tools.iptables = {*find_program(prefix + "-save"), *find_program(prefix + "-restore"),
                       variant_of_version(version), version_number(version)};
   }
+}
+
+// ip6tables chosen as iptables is (the same --iptables choice, so that a
+// host's two families use one backend as the admin set it).  Its absence is
+// no problem: the host then has no IPv6 layer.
+void detect_ip6tables(CommandRunner &runner, IptablesChoice choice, NetfilterTools &tools) {
+  // With IPv6 off in the kernel the tools are there but cannot work.
+  if (::access("/proc/net/if_inet6", F_OK) != 0)
+    return;
+  const std::string prefix = program_for("ip6tables", choice);
+  auto save = find_program(prefix + "-save");
+  auto restore = find_program(prefix + "-restore");
+  std::string version;
+  if (!save || !restore || !runs_ok(runner, {prefix, "-V"}, &version))
+    return;
+  tools.ip6tables = IptablesTools{*save, *restore, variant_of_version(version), version_number(version)};
 }
 
 // The first variant whose filter table works on this kernel.
@@ -114,17 +137,19 @@ void detect_ipset(CommandRunner &runner, NetfilterTools &tools, std::vector<std:
 } // namespace
 
 Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesChoice choice) {
-  // The four tables' probes at once (15-25 ms one after the other, paid by
+  // The five tables' probes at once (15-25 ms one after the other, paid by
   // every sg-apply run: BENCHMARKS.md, one-VM update); each task writes only
   // its own fields, and the problems are joined in a fixed order.
-  NetfilterTools tools, ebtables, arptables, ipset;
+  NetfilterTools tools, ip6tables, ebtables, arptables, ipset;
   std::vector<std::string> iptables_problems, ebtables_problems, ipset_problems;
   run_together(runner, {
                            [&] { detect_iptables(runner, choice, tools, iptables_problems); },
+                           [&] { detect_ip6tables(runner, choice, ip6tables); },
                            [&] { detect_ebtables(runner, ebtables, ebtables_problems); },
                            [&] { detect_arptables(runner, arptables); },
                            [&] { detect_ipset(runner, ipset, ipset_problems); },
                        });
+  tools.ip6tables = std::move(ip6tables.ip6tables);
   tools.ebtables = std::move(ebtables.ebtables);
   tools.arptables = std::move(arptables.arptables);
   tools.ipset = std::move(ipset.ipset);

@@ -5,6 +5,7 @@
 // arptables-nft has no FORWARD chain.  So each family is probed, not assumed.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,12 @@ struct ArptablesTools {
 
 struct NetfilterTools {
   IptablesTools iptables;
+  // ip6tables-save / ip6tables-restore of the same choice as iptables
+  // (ip6tables, ip6tables-legacy, ip6tables-nft); nullopt when they are not
+  // installed or the kernel has no IPv6 (ipv6.disable=1: every ip6tables
+  // call fails, and there is no IPv6 traffic to filter).  Optional: a host
+  // without them has no IPv6 layer, which is not an error.
+  std::optional<IptablesTools> ip6tables;
   EbtablesTools ebtables;
   std::optional<ArptablesTools> arptables; // nullopt: no variant with FORWARD
   std::string ipset;
@@ -51,8 +58,8 @@ enum class IptablesChoice { automatic, legacy, nft };
 IptablesChoice iptables_choice_of(std::string_view name);
 
 // Probes with read-only commands (`-V`, `-L`).  Fails, naming every missing
-// or broken tool, when iptables, ebtables or ipset is unusable; arptables is
-// optional here (callers that need it say so).
+// or broken tool, when iptables, ebtables or ipset is unusable; arptables and
+// ip6tables are optional here (callers that need them say so).
 Result<NetfilterTools> detect_netfilter_tools(CommandRunner &runner, IptablesChoice choice);
 
 } // namespace vifwall

@@ -155,3 +155,130 @@ TEST_CASE("read_scope saves all sets at once past max_set_listings", "[firewall_
   REQUIRE(read->live.ipsets.sets.size() == 2);
   CHECK_FALSE(read->live.ipsets.find("blocklist"));
 }
+
+// ---- ip6tables ---------------------------------------------------------------
+
+namespace {
+
+NetfilterTools nft_tools_with_ip6() {
+  NetfilterTools tools = nft_tools();
+  tools.ip6tables = IptablesTools{"/usr/sbin/ip6tables-nft-save", "/usr/sbin/ip6tables-nft-restore", Variant::nft,
+                                  "1.8.9"};
+  return tools;
+}
+
+void answer_whole_read(FakeRunner &runner) {
+  runner.answer("iptables-nft-save -t filter", "*filter\n:FORWARD ACCEPT [0:0]\n:BRIDGE-FIREWALL - [0:0]\n"
+                                               "-A FORWARD -j BRIDGE-FIREWALL\nCOMMIT\n");
+  runner.answer("ipset save", "create i-2-3-VM-6 hash:net family inet6 hashsize 1024 maxelem 65536\n"
+                              "add i-2-3-VM-6 2001:db8::/64\n");
+  runner.answer("ebtables -t filter -L", "Bridge table: filter\n\nBridge chain: FORWARD, entries: 0, policy: ACCEPT\n");
+  runner.answer("ebtables -t nat -L", "Bridge table: nat\n\nBridge chain: PREROUTING, entries: 0, policy: ACCEPT\n");
+}
+
+} // namespace
+
+TEST_CASE("read() takes ip6tables-save beside the other dumps, when the host has it", "[firewall_io][ip6tables]") {
+  FakeRunner runner;
+  answer_whole_read(runner);
+  runner.answer("ip6tables-nft-save -t filter",
+                "*filter\n:FORWARD ACCEPT [0:0]\n:BRIDGE-FIREWALL - [0:0]\n:i-2-3-VM - [0:0]\n"
+                "-A FORWARD -m physdev --physdev-is-bridged -j BRIDGE-FIREWALL\n"
+                "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM\n"
+                "-A i-2-3-VM -m set --match-set i-2-3-VM-6 src -j ACCEPT\nCOMMIT\n");
+  FirewallIo io(runner, nft_tools_with_ip6());
+  auto live = io.read(false);
+  REQUIRE(live);
+  CHECK(seen(runner, "ip6tables-nft-save -t filter"));
+  CHECK(live->ip6tables.name == "filter");
+  CHECK(live->ip6tables.chain("i-2-3-VM"));
+  CHECK(live->ip6tables.rules_of("BRIDGE-FIREWALL").size() == 1);
+  CHECK(live->iptables.rules_of("BRIDGE-FIREWALL").empty()); // the families stay apart
+  CHECK(live->ip6tables_text.find("i-2-3-VM-6") != std::string::npos);
+  CHECK(live->ipsets.find("i-2-3-VM-6")->family == "inet6");
+  SECTION("a failing ip6tables-save fails the read, as iptables-save would") {
+    runner.answer("ip6tables-nft-save -t filter", "", 1, "ip6tables-save: something broke\n");
+    auto failed = io.read(false);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().str().find("ip6tables-nft-save") != std::string::npos);
+  }
+}
+
+TEST_CASE("read() without ip6tables leaves it empty, and that is no error", "[firewall_io][ip6tables]") {
+  FakeRunner runner;
+  answer_whole_read(runner);
+  FirewallIo io(runner, nft_tools());
+  auto live = io.read(false);
+  REQUIRE(live);
+  for (const auto &key : runner.keys_seen())
+    CHECK(key.find("ip6tables") == std::string::npos);
+  CHECK(live->ip6tables.chains.empty());
+  CHECK(live->ip6tables.rules.empty());
+  CHECK(live->ip6tables_text.empty());
+  CHECK(live->iptables.chain("BRIDGE-FIREWALL"));
+}
+
+TEST_CASE("read_scope lists the scope's ip6tables chains with ip6tables -S", "[firewall_io][ip6tables]") {
+  FakeRunner runner;
+  answer_host(runner);
+  runner.answer("ip6tables-nft -S BRIDGE-FIREWALL",
+                "-N BRIDGE-FIREWALL\n"
+                "-A BRIDGE-FIREWALL -m physdev --physdev-out vif7.0 --physdev-is-bridged -j i-2-3-VM\n");
+  runner.answer("ip6tables-nft -S i-2-3-VM", "-N i-2-3-VM\n-A i-2-3-VM -s 2001:db8::/64 -j ACCEPT\n");
+  runner.answer("ip6tables-nft -S i-2-3-VM-def", "", 1,
+                "ip6tables v1.8.9 (nf_tables): chain `i-2-3-VM-def' in table `filter' is incompatible, use 'nft' tool.\n");
+  ReadScope scope = vm_scope();
+  scope.ip6tables_optional = {"BRIDGE-FIREWALL", "i-2-3-VM", "i-2-3-VM-def"};
+  FirewallIo io(runner, nft_tools_with_ip6());
+  auto read = io.read_scope(scope);
+  REQUIRE(read);
+  for (const char *key : {"ip6tables-nft -S BRIDGE-FIREWALL", "ip6tables-nft -S i-2-3-VM", "ip6tables-nft -S i-2-3-VM-def"})
+    CHECK(seen(runner, key));
+  CHECK_FALSE(seen(runner, "ip6tables-nft-save -t filter"));
+  const LiveFirewall &live = read->live;
+  CHECK(live.ip6tables.chain("BRIDGE-FIREWALL"));
+  CHECK(live.ip6tables.rules_of("i-2-3-VM").size() == 1);
+  CHECK_FALSE(live.ip6tables.chain("i-2-3-VM-def"));
+  CHECK(live.iptables.rules_of("BRIDGE-FIREWALL").size() == 3); // iptables' own listing, unmixed
+  SECTION("an absent optional BRIDGE-FIREWALL is no failure") {
+    runner.answer("ip6tables-nft -S BRIDGE-FIREWALL", "", 1, "ip6tables: No chain/target/match by that name.\n");
+    auto again = io.read_scope(scope);
+    REQUIRE(again);
+    CHECK_FALSE(again->live.ip6tables.chain("BRIDGE-FIREWALL"));
+  }
+  SECTION("a required one is") {
+    scope.ip6tables_required = {"BRIDGE-FIREWALL"};
+    scope.ip6tables_optional = {"i-2-3-VM"};
+    runner.answer("ip6tables-nft -S BRIDGE-FIREWALL", "", 1, "ip6tables: No chain/target/match by that name.\n");
+    CHECK_FALSE(io.read_scope(scope));
+  }
+  SECTION("without ip6tables nothing of it is listed") {
+    runner.seen.clear();
+    FirewallIo without(runner, nft_tools());
+    auto plain = without.read_scope(scope);
+    REQUIRE(plain);
+    for (const auto &key : runner.keys_seen())
+      CHECK(key.find("ip6tables") == std::string::npos);
+    CHECK(plain->live.ip6tables.chains.empty());
+  }
+}
+
+TEST_CASE("load_ip6tables is ip6tables-restore --noflush, as iptables' load is", "[firewall_io][ip6tables]") {
+  FakeRunner runner;
+  runner.answer("ip6tables-nft-restore --noflush", "");
+  runner.answer("iptables-nft-restore --noflush", "");
+  FirewallIo io(runner, nft_tools_with_ip6());
+  REQUIRE(io.load_ip6tables("*filter\n-A FORWARD -j DROP\nCOMMIT\n"));
+  REQUIRE(io.load_iptables("*filter\nCOMMIT\n"));
+  REQUIRE(runner.seen.size() == 2);
+  CHECK(runner.seen[0].argv == std::vector<std::string>{"/usr/sbin/ip6tables-nft-restore", "--noflush"});
+  CHECK(runner.seen[0].input == "*filter\n-A FORWARD -j DROP\nCOMMIT\n");
+  // The same arguments but the program: no -w on one and not the other.
+  CHECK(std::vector<std::string>(runner.seen[0].argv.begin() + 1, runner.seen[0].argv.end()) ==
+        std::vector<std::string>(runner.seen[1].argv.begin() + 1, runner.seen[1].argv.end()));
+  FirewallIo without(runner, nft_tools());
+  auto failed = without.load_ip6tables("*filter\nCOMMIT\n");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().str().rfind("ip6tables-restore: expected ip6tables-save and ip6tables-restore", 0) == 0);
+  CHECK(runner.seen.size() == 2);
+}

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include "fake_runner.hpp"
 #include "netfilter_tools.hpp"
 
@@ -42,4 +44,30 @@ TEST_CASE("iptables_choice_of: the tools' --iptables values", "[netfilter_tools]
   CHECK(iptables_choice_of("legacy") == IptablesChoice::legacy);
   CHECK(iptables_choice_of("nft") == IptablesChoice::nft);
   CHECK(iptables_choice_of("auto") == IptablesChoice::automatic);
+}
+
+TEST_CASE("detect_netfilter_tools finds ip6tables of the same choice, and does without", "[nftools][ip6tables]") {
+  FakeRunner runner;
+  runner.answer("iptables-legacy -V", "iptables v1.8.9 (legacy)\n");
+  runner.answer("ebtables -t filter -L INPUT", "Bridge table: filter\n");
+  runner.answer("ipset version", "ipset v7.17, protocol version: 7\n");
+  SECTION("there") {
+    if (!find_program("ip6tables-legacy-save") || ::access("/proc/net/if_inet6", F_OK) != 0) {
+      WARN("no ip6tables-legacy or no IPv6 on this machine: not checked");
+      return;
+    }
+    runner.answer("ip6tables-legacy -V", "ip6tables v1.8.9 (legacy)\n");
+    auto tools = detect_netfilter_tools(runner, IptablesChoice::legacy);
+    REQUIRE(tools);
+    REQUIRE(tools->ip6tables);
+    CHECK(tools->ip6tables->save.find("ip6tables-legacy-save") != std::string::npos);
+    CHECK(tools->ip6tables->restore.find("ip6tables-legacy-restore") != std::string::npos);
+    CHECK(tools->ip6tables->variant == Variant::legacy);
+    CHECK(tools->ip6tables->version == "1.8.9");
+  }
+  SECTION("not working: no ip6tables, and no error") {
+    auto tools = detect_netfilter_tools(runner, IptablesChoice::legacy);
+    REQUIRE(tools);
+    CHECK_FALSE(tools->ip6tables);
+  }
 }

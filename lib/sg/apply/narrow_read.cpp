@@ -14,6 +14,7 @@ ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebta
                        bool ipv6_gate) {
   ReadScope scope;
   scope.iptables_required = {kBridgeFirewall};
+  scope.ip6tables_optional = {kBridgeFirewall};
   scope.ebtables_required = {kForward};
   // The IPv6 gate holds the RETURNs of the VIFs of NICs with IPv6.
   if (ipv6_gate)
@@ -30,6 +31,10 @@ ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebta
       if (std::find(scope.iptables_optional.begin(), scope.iptables_optional.end(), *chain) ==
           scope.iptables_optional.end())
         scope.iptables_optional.push_back(*chain);
+    for (const auto *chain : {&names.ingress, &names.egress, &names.def})
+      if (std::find(scope.ip6tables_optional.begin(), scope.ip6tables_optional.end(), *chain) ==
+          scope.ip6tables_optional.end())
+        scope.ip6tables_optional.push_back(*chain);
     scope.ebtables_optional.push_back(names.ingress);
     if (with_arptables)
       scope.arptables_optional.push_back(names.ingress);
@@ -74,11 +79,20 @@ bool table_covered(const TablePlan &plan, const std::vector<std::string> &requir
 
 } // namespace
 
-bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets) {
+bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets, const LiveFirewall &live) {
   for (const auto &target : targets) {
     if (!target.plan)
       continue;
+    // A planned set the scope does not read would look missing, and be
+    // loaded again by every run (an inet6 set in a naming of its own).
+    for (const auto &set : target.plan->sets)
+      if (!scope.wants_set || !scope.wants_set(set.name))
+        return false;
+    const bool with_ip6 = !(target.plan->ip6tables == TablePlan{});
+    if (with_ip6 && !live.ip6tables.chain(kBridgeFirewall))
+      return false;
     if (!table_covered(target.plan->iptables, scope.iptables_required, scope.iptables_optional) ||
+        !table_covered(target.plan->ip6tables, scope.ip6tables_required, scope.ip6tables_optional) ||
         !table_covered(target.plan->ebtables, scope.ebtables_required, scope.ebtables_optional) ||
         (scope.with_arptables
              ? !table_covered(target.plan->arptables, scope.arptables_required, scope.arptables_optional)

@@ -3,13 +3,19 @@
 //
 // Contract: narrow_scope() names every chain and set a change of these VMs
 // can touch in our layout (vm_change.hpp): in iptables their three chains
-// and BRIDGE-FIREWALL, which holds their jumps; in ebtables their chain and
+// and BRIDGE-FIREWALL, which holds their jumps; in ip6tables the same
+// chains, all optional (a host without the IPv6 layer has no
+// BRIDGE-FIREWALL there, and a plan without ip6tables content must not
+// need one); in ebtables their chain and
 // FORWARD; in arptables (`with_arptables`) their chain and FORWARD; their
 // sets (ours, either generation) and scratch sets a killed
 // run left.  CloudStack vmops' per-rule sets of these VMs rule it out (a
 // rule of another VM may share them: only the whole iptables table tells).
-// scope_covers() checks, after planning, that every chain a plan names is
-// in the scope; the caller reads everything when it is not.  A change that
+// scope_covers() checks, after planning, that every chain and set a plan
+// names is in the scope, and that ip6tables' BRIDGE-FIREWALL was read when a plan
+// has ip6tables content (what `required` is for iptables, checked after the
+// read because only the plan tells whether it is needed); the caller reads
+// everything when it is not.  A change that
 // edits ebtables needs the whole ebtables table (ebtables-restore loads it
 // whole): the caller reads it before loading.
 #pragma once
@@ -26,6 +32,7 @@ namespace vifwall::apply_detail {
 ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables,
                        bool ipv6_gate = false);
 
-bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets);
+// `live`: what read_scope(scope) read.
+bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets, const LiveFirewall &live);
 
 } // namespace vifwall::apply_detail

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "applier_impl.hpp"
+#include "bridge_sysctls.hpp"
 #include "host_inputs.hpp"
 #include "lock.hpp"
 #include "narrow_read.hpp"
@@ -308,7 +309,7 @@ Result<SgOutcome> run_jobs(SgApplier::Impl &impl, std::vector<VmJob> &jobs, bool
   auto planned = plan_run(impl, *active, generations, read->live, outcome, notes_before);
   if (!planned)
     return tl::unexpected(planned.error());
-  if (read->scope && !scope_covers(*read->scope, planned->targets)) {
+  if (read->scope && !scope_covers(*read->scope, planned->targets, read->live)) {
     auto whole = read_for(impl, **fw, *active, false);
     if (!whole)
       return tl::unexpected(whole.error());
@@ -355,15 +356,14 @@ std::vector<std::string> host_problems(SgApplier::Impl &impl) {
       continue;
     if (std::string(knob) == "bridge-nf-call-ip6tables" && !options.ipv6)
       continue;
-    const std::string path = options.proc_sys + "/net/bridge/" + knob;
-    if (!file_exists(path))
-      problems.push_back(path + " is missing: load the bridge netfilter module (modprobe br_netfilter)");
-    else if (trim(read_small_file(path)) != "1")
-      problems.push_back(std::string("net.bridge.") + knob + " is not 1: run `sysctl -w net.bridge." +
-                         knob + "=1` and add it to /etc/sysctl.conf");
+    if (auto ok = check_bridge_sysctl(options.proc_sys, knob); !ok)
+      problems.push_back(ok.error().str());
   }
   if (auto fw = impl.firewall(); !fw)
     problems.push_back(fw.error().str());
+  else if (options.ipv6 && !(*fw)->tools().ip6tables)
+    problems.push_back("setup --ipv6 needs ip6tables, ip6tables-save and ip6tables-restore (of the "
+                       "same flavour as iptables) and a kernel with IPv6; none found");
   return problems;
 }
 
@@ -406,8 +406,10 @@ std::set<std::string> cleanup_candidates(const std::string &state_dir, const Liv
     for (const auto &state : *states)
       candidates.insert(state.vm_name);
   // Also ebtables and arptables chains: vmops' destroy can leave those
-  // behind with the iptables ones gone (its arptables parsing is fragile).
-  for (const FwTable *table : {&live.iptables, &live.ebtables, live.arptables ? &*live.arptables : nullptr})
+  // behind with the iptables ones gone (its arptables parsing is fragile);
+  // and ip6tables ones, which a VM may have alone.
+  for (const FwTable *table : {&live.iptables, &live.ip6tables, &live.ebtables,
+                               live.arptables ? &*live.arptables : nullptr})
     if (table)
       for (const auto &chain : table->chains)
         if (auto recognized = recognize_chain(chain.name);
@@ -434,7 +436,9 @@ Change leftovers_change(const LiveFirewall &live) {
   Change change;
   change.what = "CloudStack's leftovers";
   std::set<std::string> named_vifs, used_sets;
-  for (const FwTable *table : {&live.iptables, &live.ebtables, live.arptables ? &*live.arptables : nullptr})
+  // ip6tables too: the kernel refuses to destroy a set any table matches.
+  for (const FwTable *table : {&live.iptables, &live.ip6tables, &live.ebtables,
+                               live.arptables ? &*live.arptables : nullptr})
     if (table)
       for (const auto &rule : table->rules)
         for (std::size_t i = 0; i + 1 < rule.args.size(); ++i) {

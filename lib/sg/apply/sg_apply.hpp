@@ -4,11 +4,13 @@
 //   2. takes the host lock (and XAPI's ebtables lock),
 //   3. reads the live tables and computes the smallest edit per table,
 //   4. loads it: one `ipset restore` creating new sets, one
-//      `iptables-restore --noflush`, whole-table `ebtables-restore`s, and
-//      arptables commands; when more than one table changes (or arptables,
-//      which is not atomic), the VM's VIFs are first cut off with ebtables
-//      DROP rules at the top of FORWARD and let go only at the end, so no
-//      moment lets through what neither the old nor the new policy allows,
+//      `ip6tables-restore --noflush` (when the plans or the host have IPv6
+//      chains), one `iptables-restore --noflush`, whole-table
+//      `ebtables-restore`s, and arptables commands; when more than one
+//      table changes (or arptables, which is not atomic), the VM's VIFs
+//      are first cut off with ebtables DROP rules at the top of FORWARD
+//      and let go only at the end, so no moment lets through what neither
+//      the old nor the new policy allows,
 //   5. on a failure, puts back what it changed (fail closed: if that fails
 //      too, the VM stays cut off) and reports what failed,
 //   6. writes the state files (prepared before step 4, renamed after).

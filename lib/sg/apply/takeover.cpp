@@ -48,6 +48,8 @@ struct SharedView {
         return tl::unexpected(live.error());
       FirewallSnapshot snapshot;
       snapshot.iptables = std::move(live->iptables);
+      if (fw->tools().ip6tables) // else absent, as sg-show has it without ip6tables-save
+        snapshot.ip6tables = std::move(live->ip6tables);
       snapshot.ebtables = std::move(live->ebtables);
       snapshot.arptables = std::move(live->arptables);
       snapshot.ebtables_nat = std::move(live->ebtables_nat);

@@ -36,6 +36,11 @@ Result<void> run_step(FirewallIo &fw, const Step &step, Progress &progress) {
       return ok;
     progress.ipt_done = true;
     return {};
+  case Step::Tool::ip6tables:
+    if (auto ok = fw.load_ip6tables(step.input); !ok)
+      return ok;
+    progress.ip6t_done = true;
+    return {};
   case Step::Tool::ebtables_nat:
     if (auto ok = fw.run_ebtables(step.args); !ok)
       return ok;
@@ -46,8 +51,8 @@ Result<void> run_step(FirewallIo &fw, const Step &step, Progress &progress) {
 }
 
 // Puts back what the steps taken so far changed, exactly: sets first (the
-// old rules refer to them), then iptables (the inverse of its edit),
-// arptables (the inverse of the commands that ran), sets we created, and
+// old rules refer to them), then iptables and ip6tables (the inverse of
+// each one's edit), arptables (the inverse of the commands that ran), sets we created, and
 // last the ebtables table as it was read, which also lifts the cut-off.
 // If any of that fails, the cut-off stays: fail closed.
 Result<void> rollback(FirewallIo &fw, const Change &change, const LiveFirewall &before,
@@ -67,6 +72,10 @@ Result<void> rollback(FirewallIo &fw, const Change &change, const LiveFirewall &
     if (auto ok = fw.load_iptables(render_iptables_edit(inverse_edit(change.iptables, before.iptables)));
         !ok)
       problems.push_back("iptables: " + ok.error().str());
+  if (progress.ip6t_done)
+    if (auto ok = fw.load_ip6tables(render_iptables_edit(inverse_edit(change.ip6tables, before.ip6tables)));
+        !ok)
+      problems.push_back("ip6tables: " + ok.error().str());
   if (!progress.arp_done.empty() && before.arptables)
     for (const auto &command : undo_arptables_commands(progress.arp_done, *before.arptables))
       if (auto ok = fw.run_arptables(command); !ok) {
@@ -121,6 +130,11 @@ std::vector<Step> transaction_steps(const Change &change) {
     step.args = std::move(command);
     steps.push_back(std::move(step));
   }
+  // The same text format serves ip6tables-restore (render_iptables_edit
+  // prints no family-specific word); before iptables: transaction.hpp.
+  if (!change.ip6tables.empty())
+    steps.push_back(
+        restore_step(Tool::ip6tables, "ip6tables-restore", render_iptables_edit(change.ip6tables)));
   if (!change.iptables.empty())
     steps.push_back(restore_step(Tool::iptables, "iptables-restore", render_iptables_edit(change.iptables)));
   for (const auto &deletion : change.nat_deletions) {
@@ -210,6 +224,8 @@ std::string render_dry_run(const Change &change) {
       out += line + "\n";
     }
   }
+  if (!change.ip6tables.empty())
+    out += "# ip6tables-restore --noflush\n" + render_iptables_edit(change.ip6tables);
   if (!change.iptables.empty())
     out += "# iptables-restore --noflush\n" + render_iptables_edit(change.iptables);
   if (!change.nat_deletions.empty()) {
@@ -224,7 +240,7 @@ std::string render_dry_run(const Change &change) {
   if (change.quarantine)
     out += "# ebtables-restore (2/2)\n" + render_ebtables_table(change.ebtables.result);
   if (!change.sets_to_destroy.empty())
-    out += "# ipset restore (after iptables stopped using them)\n" +
+    out += "# ipset restore (after iptables and ip6tables stopped using them)\n" +
            render_ipset_destroy(change.sets_to_destroy);
   return out;
 }

@@ -6,13 +6,23 @@
 // of the Change: when the change has a wall (Change::quarantine), the VMs'
 // VIFs are first cut off by ebtables rules jumping to kCutoffChain at the
 // top of FORWARD, and the last step lifts the wall; otherwise ebtables (which
-// only restricts) goes first.  Then ipsets are created or refilled,
-// arptables commands run, iptables is edited in one commit, and sets no
-// longer used are destroyed (still behind the wall, so that a failure can
-// put them back).  apply_change() runs the steps; when one fails, it puts
-// back what the steps before it changed (rollback_sets() says how for the
-// sets) and reports what failed; if the rollback fails too, the wall stays
-// up: fail closed.  render_dry_run() shows what would be loaded, per table.
+// only restricts) goes first.  Then ipsets (inet and inet6 alike) are
+// created or refilled, arptables commands run, ip6tables is edited in one
+// commit, then iptables in one commit, and sets no longer used are
+// destroyed (still behind the wall, so that a failure can put them back).
+// ip6tables sits between the set loads and the set destroys: every set
+// either table's new rules name exists before its commit, and a set is
+// destroyed only once neither table references it (the kernel refuses a
+// referenced one, and the old rules keep theirs until their commit).  It
+// goes before iptables (as docs/ipv6-and-nics.md has it) because it is the
+// likelier to fail (a host without ip6tables, a missing match module):
+// failing there leaves iptables untouched, with less to roll back.  The
+// two commits need no order between them otherwise: a packet meets only
+// its family's table.  apply_change() runs the steps; when one fails, it
+// puts back what the steps before it changed (rollback_sets() says how for
+// the sets) and reports what failed; if the rollback fails too, the wall
+// stays up: fail closed.  render_dry_run() shows what would be loaded, per
+// table.
 #pragma once
 
 #include <string>
@@ -26,9 +36,9 @@ namespace vifwall::apply_detail {
 
 // One load of a transaction.
 struct Step {
-  enum class Tool { ebtables, ipset, arptables, iptables, ebtables_nat };
+  enum class Tool { ebtables, ipset, arptables, iptables, ip6tables, ebtables_nat };
   Tool tool = Tool::ebtables;
-  std::string what;              // for the failure message: "ebtables-restore", "ipset destroy", ...
+  std::string what;              // for the failure message: "ebtables-restore", "ip6tables-restore", ...
   std::string input;             // what the restore tool reads (all but arptables)
   std::vector<std::string> args; // an arptables command, or an ebtables one for the nat table
   bool operator==(const Step &) const = default;
@@ -49,6 +59,7 @@ struct Progress {
   bool eb_done = false;      // an ebtables load succeeded (the wall, or the whole change)
   bool sets_touched = false; // an ipset restore ran, maybe in part (it is not atomic)
   bool ipt_done = false;     // iptables took its edit
+  bool ip6t_done = false;    // ip6tables took its edit
   std::vector<std::vector<std::string>> arp_done; // arptables commands that succeeded
   std::size_t nat_done = 0;  // of Change::nat_deletions, how many were deleted
 };
@@ -68,7 +79,8 @@ SetRollback rollback_sets(const Change &change, const IpsetDump &before, const I
 // failed too, the step's error followed by "rollback incomplete: ...").
 Result<void> apply_change(FirewallIo &fw, const Change &change, const LiveFirewall &before);
 
-// What would be loaded, per table, each under a "# tool" heading.
+// What would be loaded, per table, each under a "# tool" heading ("#
+// ip6tables-restore --noflush" for ip6tables).
 std::string render_dry_run(const Change &change);
 
 } // namespace vifwall::apply_detail

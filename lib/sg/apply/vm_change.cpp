@@ -59,6 +59,7 @@ Owned own_objects(const LiveFirewall &live, const std::vector<VmTarget> &targets
   for (const auto &target : targets) {
     const VmNames names = names_for_vm(target.vm_name);
     change.owned_ipt.insert({names.ingress, names.egress, names.def});
+    change.owned_ip6.insert({names.ingress, names.egress, names.def});
     change.owned_eb.insert(names.ingress);
     change.owned_arp.insert(names.ingress);
     own.sets.insert(names.ipset);
@@ -66,6 +67,7 @@ Owned own_objects(const LiveFirewall &live, const std::vector<VmTarget> &targets
     own.vifs.insert(target.vifs.begin(), target.vifs.end());
   }
   collect_vifs(live.iptables, change.owned_ipt, own.vifs);
+  collect_vifs(live.ip6tables, change.owned_ip6, own.vifs);
   collect_vifs(live.ebtables, change.owned_eb, own.vifs);
   if (live.arptables)
     collect_vifs(*live.arptables, change.owned_arp, own.vifs);
@@ -80,6 +82,8 @@ void diff_tables(const LiveFirewall &live, const VmPlan *plan, const std::set<st
   const auto owned_ipt = change.owned_ipt;
   const auto owned_eb = change.owned_eb;
   change.ours_ipt = [owned_ipt](const FwRule &r) { return owned_ipt.count(std::string(r.target_name())) > 0; };
+  const auto owned_ip6 = change.owned_ip6;
+  change.ours_ip6 = [owned_ip6](const FwRule &r) { return owned_ip6.count(std::string(r.target_name())) > 0; };
   change.ours_eb = [owned_eb, vifs](const FwRule &r) {
     return owned_eb.count(std::string(r.target_name())) > 0 || is_quarantine_rule(r, vifs) ||
            is_ipv6_gate_rule(r, vifs);
@@ -89,6 +93,8 @@ void diff_tables(const LiveFirewall &live, const VmPlan *plan, const std::set<st
   const TablePlan empty_plan;
   change.iptables = diff_table(Family::iptables, plan ? plan->iptables : empty_plan, &live.iptables,
                                change.owned_ipt, change.ours_ipt);
+  change.ip6tables = diff_table(Family::ip6tables, plan ? plan->ip6tables : empty_plan, &live.ip6tables,
+                                change.owned_ip6, change.ours_ip6);
   change.ebtables = diff_table(Family::ebtables, ebtables_plan(plan ? plan->ebtables : empty_plan, ebtables_nft),
                                &live.ebtables, change.owned_eb, change.ours_eb);
   change.ebtables.result = without_unused_cutoff(change.ebtables.result);
@@ -112,7 +118,11 @@ void diff_sets(const LiveFirewall &live, const VmPlan *plan, const Owned &own, C
       for (const auto &member : set.members)
         wanted.push_back(normalize_ipset_member(set.type, member));
       std::sort(wanted.begin(), wanted.end());
-      if (current && current->type == set.type && current->members == wanted)
+      // The family too: an inet set is no inet6 one (ipset would refuse to
+      // swap them, which fails the change loudly instead of keeping it).
+      const std::string family = set.family.empty() ? "inet" : set.family;
+      if (current && current->type == set.type && current->members == wanted &&
+          (current->family.empty() ? "inet" : current->family) == family)
         continue;
       change.sets_to_load.push_back(set);
       if (current) {
@@ -156,7 +166,8 @@ std::set<std::string> sets_used_outside(const FwTable &table, const std::set<std
 
 // The targets' per-rule sets in vmops' naming, which our plans never use:
 // destroyed after iptables stopped using them, unless a rule of another
-// chain still does (vmops' 13-character prefixes are shared by VMs whose
+// chain (of iptables or ip6tables: the kernel refuses to destroy a set
+// either references) still does (vmops' 13-character prefixes are shared by VMs whose
 // long names start alike).
 void destroy_vmops_sets(const LiveFirewall &live, const std::set<std::string> &planned,
                         const Owned &own, Change &change) {
@@ -177,8 +188,10 @@ void destroy_vmops_sets(const LiveFirewall &live, const std::set<std::string> &p
         theirs = is_vmops_rule_set_of(set.name, *found->second);
     if (!theirs)
       continue;
-    if (!used_elsewhere)
+    if (!used_elsewhere) {
       used_elsewhere = sets_used_outside(live.iptables, change.owned_ipt);
+      used_elsewhere->merge(sets_used_outside(live.ip6tables, change.owned_ip6));
+    }
     if (!used_elsewhere->count(set.name))
       change.sets_to_destroy.push_back(set.name);
   }
@@ -229,6 +242,7 @@ LiveIndex index_live(const LiveFirewall &live) {
     }
   };
   add_table(live.iptables);
+  add_table(live.ip6tables);
   add_table(live.ebtables);
   if (live.arptables)
     add_table(*live.arptables);
@@ -282,12 +296,16 @@ Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets,
   diff_sets(live, plan, own, change);
   delete_vmops_nat_rules(live, own, change);
 
-  const int layers = int(!change.iptables.empty()) + int(!change.ebtables.empty()) +
-                     int(change.refills_existing_set);
+  // ip6tables counts as a layer of its own: a change of iptables and
+  // ip6tables alone is two commits (conservative: each family's packets
+  // meet only one of them, but with ebtables or a set refill they do not).
+  const int layers = int(!change.iptables.empty()) + int(!change.ip6tables.empty()) +
+                     int(!change.ebtables.empty()) + int(change.refills_existing_set);
   // VMs with nothing in any table yet (new ones, the common case of a
   // host's first programming) need no wall: the loads only add, ebtables
   // (which only restricts) before iptables' single commit, so every moment
-  // lets through at most what the host let through before.  Not so with
+  // lets through at most what the host let through before (ip6tables'
+  // commit only adds as well).  Not so with
   // arptables, whose commands each change a little.
   const bool only_new_vms = change.arptables.empty() &&
                             !has_live_objects(index ? *index : index_live(live), own.vm_names, own.vifs);
@@ -300,11 +318,19 @@ Change host_setup_change(const LiveFirewall &live, const VmPlan &plan, bool ebta
   Change change;
   change.what = "host setup";
   change.owned_ipt = {kBridgeDefaultFirewall};
+  change.owned_ip6 = {kBridgeDefaultFirewall};
   change.owned_eb = {kDefaultEbtables};
   change.ours_ipt = [](const FwRule &r) { return kHostChains.count(r.target()) > 0; };
+  change.ours_ip6 = change.ours_ipt;
   change.ours_eb = change.ours_ipt;
   change.iptables = diff_table(Family::iptables, plan.iptables, &live.iptables, change.owned_ipt,
                                change.ours_ipt);
+  // No IPv6 layer planned: ip6tables as it is (vm_change.hpp says why).
+  if (!(plan.ip6tables == TablePlan{}))
+    change.ip6tables = diff_table(Family::ip6tables, plan.ip6tables, &live.ip6tables, change.owned_ip6,
+                                  change.ours_ip6);
+  else
+    change.ip6tables.family = Family::ip6tables;
   change.ebtables = diff_table(Family::ebtables, ebtables_plan(plan.ebtables, ebtables_nft),
                                &live.ebtables, change.owned_eb, change.ours_eb);
   return change;
@@ -317,6 +343,7 @@ std::vector<std::string> change_summary(const Change &change) {
       lines.push_back(change.what + ": " + table + " " + edit.summary());
   };
   add("iptables", change.iptables);
+  add("ip6tables", change.ip6tables);
   add("ebtables", change.ebtables);
   add("arptables", change.arptables);
   if (!change.nat_deletions.empty())

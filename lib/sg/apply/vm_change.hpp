@@ -25,7 +25,9 @@ namespace vifwall::apply_detail {
 // One VM's (or the host setup's) change across all tables.
 struct Change {
   std::string what; // "i-2-3-VM" or "host setup"
-  TableEdit iptables, ebtables, arptables;
+  // ip6tables: the IPv6 twin of iptables (same chain names and "ours",
+  // its own table, family-agnostic restore text).
+  TableEdit iptables, ip6tables, ebtables, arptables;
   bool use_arptables = false;
   std::vector<SetContent> sets_to_load;
   std::vector<std::string> existing_sets; // of sets_to_load, those that exist
@@ -38,12 +40,12 @@ struct Change {
   std::vector<std::string> quarantine_vifs;
   bool quarantine = false;
   // For rollbacks.
-  std::set<std::string> owned_ipt, owned_eb, owned_arp;
-  IsOurs ours_ipt, ours_eb, ours_arp;
+  std::set<std::string> owned_ipt, owned_ip6, owned_eb, owned_arp;
+  IsOurs ours_ipt, ours_ip6, ours_eb, ours_arp;
 
   bool empty() const {
-    return iptables.empty() && ebtables.empty() && arptables.empty() && sets_to_load.empty() &&
-           sets_to_destroy.empty() && nat_deletions.empty();
+    return iptables.empty() && ip6tables.empty() && ebtables.empty() && arptables.empty() &&
+           sets_to_load.empty() && sets_to_destroy.empty() && nat_deletions.empty();
   }
 };
 
@@ -55,7 +57,8 @@ std::string describe_vms(const std::vector<std::string> &names);
 // What the live firewall holds, by name, in one pass: tells without a diff
 // whether VMs have anything in it yet (a chain, a jump to one, a wall rule
 // of their VIFs, a set).  Families are not told apart: a name found
-// anywhere counts (at worst a wall too many).
+// anywhere (iptables, ip6tables, ebtables, arptables) counts (at worst a
+// wall too many).
 struct LiveIndex {
   std::unordered_set<std::string> chains_and_targets;
   std::unordered_set<std::string> walled_vifs; // VIFs with a cut-off rule
@@ -91,10 +94,14 @@ Change vm_change(const LiveFirewall &live, const std::vector<VmTarget> &targets,
                  const LiveIndex *index = nullptr);
 
 // The host setup's change (`sg-apply setup`): the host-wide chains of `plan`
-// in iptables and ebtables; arptables and ipsets are not touched.
+// in iptables, ip6tables and ebtables; arptables and ipsets are not touched.
+// An empty ip6tables plan leaves ip6tables alone: tearing the IPv6 layer
+// down would let the IPv6 traffic of VMs that still have ip6tables chains
+// past them (FORWARD no longer jumping to BRIDGE-FIREWALL).
 Change host_setup_change(const LiveFirewall &live, const VmPlan &plan, bool ebtables_nft);
 
-// One line per table the change edits: "i-2-3-VM: iptables +12 -0 rules".
+// One line per table the change edits: "i-2-3-VM: iptables +12 -0 rules",
+// "i-2-3-VM: ip6tables +4 -0 rules".
 std::vector<std::string> change_summary(const Change &change);
 
 } // namespace vifwall::apply_detail

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "applier_impl.hpp"
+#include "bridge_sysctls.hpp"
 #include "host_inputs.hpp"
 #include "sg_desired.hpp"
 #include "sg_names.hpp"
@@ -17,7 +18,7 @@ namespace vifwall {
 
 using apply_detail::load_rule_log;
 using apply_detail::load_vm_state;
-using apply_detail::read_small_file;
+using apply_detail::check_bridge_ip6tables;
 
 namespace {
 
@@ -118,13 +119,7 @@ Result<void> check_ipv6_ready(const SgOptions &options) {
     return fail(host_path, 0,
                 "expected a host set up with `sg-apply setup --ipv6` before a VM gets IPv6 "
                 "addresses (without it, IPv6 stays dropped for every VIF)");
-  const std::string knob = options.proc_sys + "/net/bridge/bridge-nf-call-ip6tables";
-  if (trim(read_small_file(knob)) != "1")
-    return fail(knob, 0,
-                "expected net.bridge.bridge-nf-call-ip6tables = 1 (bridged IPv6 would pass "
-                "ip6tables unfiltered): run `sysctl -w net.bridge.bridge-nf-call-ip6tables=1` "
-                "and add it to /etc/sysctl.conf");
-  return {};
+  return check_bridge_ip6tables(options.proc_sys);
 }
 
 // The dom-id the first VIF names ("-1": none).

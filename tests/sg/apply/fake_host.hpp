@@ -1,8 +1,8 @@
 // The fixtures of the sg/apply tests: a fake host standing in for the
 // netfilter tools, a scratch directory, and the seed VM and its neighbours.
 //
-// FakeHost is a CommandRunner with a small model of iptables (--noflush
-// edits), ebtables (whole-table restores), ipset (-exist restore) and, when
+// FakeHost is a CommandRunner with a small model of iptables and ip6tables
+// (--noflush edits; ip6tables unless `with_ip6tables` is off), ebtables (whole-table restores), ipset (-exist restore) and, when
 // `with_arptables`, arptables (one command at a time); its listings are what
 // SgApplier reads back.  A test can tell it to refuse a given load (or to
 // hide a tool), and compare the modelled tables (snapshot()) and the
@@ -28,6 +28,7 @@
 #include "firewall_io.hpp"
 #include "firewall_snapshot.hpp"
 #include "sg_apply.hpp"
+#include "sg_render.hpp"
 #include "sg_rules.hpp"
 
 namespace vifwall::test {
@@ -87,7 +88,7 @@ struct Table {
 // The fake host: tool semantics just deep enough for what sg-apply sends.
 class FakeHost final : public CommandRunner {
 public:
-  Table iptables, ebtables, arptables;
+  Table iptables, ip6tables, ebtables, arptables;
   std::map<std::string, std::pair<std::string, std::set<std::string>>> sets; // name -> type, members
   std::vector<std::string> set_order;
   std::vector<Command> received;       // every command, in order
@@ -95,11 +96,13 @@ public:
   std::map<std::string, int> loads;    // tool -> loads so far
   std::set<std::string> missing;       // tools that cannot be started
   bool with_arptables = false;         // answer arptables (legacy, with FORWARD)
+  bool with_ip6tables = true;          // answer ip6tables (off: `ip6tables -V` fails, none detected)
   std::string xe_vm_list;              // what `xe vm-list ...` prints (empty: xe fails)
 
   FakeHost() {
     for (const char *chain : {"INPUT", "FORWARD", "OUTPUT"}) {
       iptables.ensure(chain, "ACCEPT");
+      ip6tables.ensure(chain, "ACCEPT");
       ebtables.ensure(chain, "ACCEPT");
       arptables.ensure(chain, "ACCEPT");
     }
@@ -134,7 +137,16 @@ public:
                args[2] == "-L") {
       list_ebtables_chain(args[3], out);
     } else if (tool == "iptables" && args.size() == 2 && args[0] == "-S") {
-      list_iptables_chain(args[1], out);
+      list_iptables_chain(iptables, "iptables", args[1], out);
+    } else if (with_ip6tables && tool == "ip6tables" && args == std::vector<std::string>{"-V"}) {
+      out.out = "ip6tables v1.8.9 (nf_tables)\n";
+    } else if (with_ip6tables && tool == "ip6tables" && args.size() == 2 && args[0] == "-S") {
+      list_iptables_chain(ip6tables, "ip6tables", args[1], out);
+    } else if (with_ip6tables && tool == "ip6tables-save") {
+      out.out = save_iptables(ip6tables);
+    } else if (with_ip6tables && tool == "ip6tables-restore") {
+      if (!refused("ip6tables-restore"))
+        restore_iptables(ip6tables, command.input);
     } else if (tool == "ipset" && args == std::vector<std::string>{"list", "-n"}) {
       for (const auto &name : set_order)
         out.out += name + "\n";
@@ -153,7 +165,7 @@ public:
       out.out = save_iptables();
     } else if (tool == "iptables-restore") {
       if (!refused("iptables-restore"))
-        restore_iptables(command.input);
+        restore_iptables(iptables, command.input);
     } else if (tool == "ebtables-restore") {
       if (!refused("ebtables-restore"))
         restore_ebtables(command.input);
@@ -199,16 +211,19 @@ public:
   }
 
   std::string snapshot() const {
-    return save_iptables() + list_ebtables() + save_ipsets() + (with_arptables ? list_arptables() : "");
+    return save_iptables() + "# ip6tables\n" + save_iptables(ip6tables) + list_ebtables() + save_ipsets() +
+           (with_arptables ? list_arptables() : "");
   }
 
   // The listings, as the tools print them.
-  std::string save_iptables() const {
+  std::string save_iptables() const { return save_iptables(iptables); }
+  std::string save_ip6tables() const { return save_iptables(ip6tables); }
+  static std::string save_iptables(const Table &table) {
     std::string out = "*filter\n";
-    for (const auto &chain : iptables.order)
-      out += ":" + chain + " " + iptables.policy.at(chain) + " [0:0]\n";
-    for (const auto &chain : iptables.order)
-      for (const auto &rule : iptables.rules.at(chain))
+    for (const auto &chain : table.order)
+      out += ":" + chain + " " + table.policy.at(chain) + " [0:0]\n";
+    for (const auto &chain : table.order)
+      for (const auto &rule : table.rules.at(chain))
         out += "-A " + chain + " " + rule + "\n";
     return out + "COMMIT\n";
   }
@@ -235,23 +250,29 @@ public:
 
   std::string save_set(const std::string &name) const {
     const auto &[type, members] = sets.at(name);
-    std::string out = "create " + name + " " + type + " family inet hashsize 1024 maxelem 65536\n";
+    // An inet6 set is told by its members (the fake keeps no family).
+    bool inet6 = false;
+    for (const auto &member : members)
+      inet6 = inet6 || contains(member, ":");
+    std::string out = "create " + name + " " + type + " family " + (inet6 ? "inet6" : "inet") +
+                      " hashsize 1024 maxelem 65536\n";
     for (const auto &member : members)
       out += "add " + name + " " + member + "\n";
     return out;
   }
 
-  // `iptables -S CHAIN` (iptables-legacy's message for a chain that is not
-  // there).
-  void list_iptables_chain(const std::string &chain, CommandOutput &out) const {
-    if (!iptables.rules.count(chain)) {
+  // `iptables -S CHAIN` / `ip6tables -S CHAIN` (iptables-legacy's message
+  // for a chain that is not there).
+  static void list_iptables_chain(const Table &table, const std::string &tool, const std::string &chain,
+                                  CommandOutput &out) {
+    if (!table.rules.count(chain)) {
       out.exit_code = 1;
-      out.err = "iptables: No chain/target/match by that name.\n";
+      out.err = tool + ": No chain/target/match by that name.\n";
       return;
     }
     const bool builtin = chain == "INPUT" || chain == "FORWARD" || chain == "OUTPUT";
-    out.out = builtin ? "-P " + chain + " " + iptables.policy.at(chain) + "\n" : "-N " + chain + "\n";
-    for (const auto &rule : iptables.rules.at(chain))
+    out.out = builtin ? "-P " + chain + " " + table.policy.at(chain) + "\n" : "-N " + chain + "\n";
+    for (const auto &rule : table.rules.at(chain))
       out.out += "-A " + chain + " " + rule + "\n";
   }
 
@@ -290,9 +311,10 @@ public:
   }
 
 private:
-  // iptables-restore --noflush: all or nothing, like the kernel's commit.
-  void restore_iptables(const std::string &text) {
-    Table next = iptables;
+  // iptables-restore / ip6tables-restore --noflush: all or nothing, like the
+  // kernel's commit.
+  static void restore_iptables(Table &table, const std::string &text) {
+    Table next = table;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
       const auto words = words_of(line);
@@ -326,7 +348,7 @@ private:
         FAIL("fake iptables-restore: unexpected line " << line);
       }
     }
-    iptables = next;
+    table = next;
   }
 
   // ebtables-restore: the whole table is replaced.
@@ -439,11 +461,50 @@ private:
 inline LiveFirewall live_of(const FakeHost &host) {
   LiveFirewall live;
   live.iptables = parse_iptables_text(host.save_iptables(), "iptables-save").value();
+  if (host.with_ip6tables)
+    live.ip6tables = parse_iptables_text(host.save_ip6tables(), "ip6tables-save").value();
   live.ebtables = parse_ebtables_text(host.list_ebtables(), "ebtables -L").value();
   live.ipsets = parse_ipset_text(host.save_ipsets(), "ipset save").value();
   if (host.with_arptables)
     live.arptables = parse_arptables_text(host.list_arptables(), "arptables -n -L").value();
   return live;
+}
+
+// The IPv6 twin the renderer gives a VM, hand-built (rendering is not
+// sg-apply's; these tests need only its shape): `vm`'s ingress chain in
+// ip6tables accepting sources in the inet6 set `set` (with `members`),
+// jumped to from BRIDGE-FIREWALL for `vif`.  Added to `plan`.
+inline void add_ip6_chains(VmPlan &plan, const std::string &vm, const std::string &vif,
+                           const std::string &set, const std::vector<std::string> &members) {
+  plan.ip6tables.owned_chains.push_back(
+      ChainContent{vm, {{"-m", "set", "--match-set", set, "src", "-j", "ACCEPT"}, {"-j", "DROP"}}, ""});
+  plan.ip6tables.shared_chains.push_back("BRIDGE-FIREWALL");
+  plan.ip6tables.jumps_first.push_back(
+      RuleSpec{"BRIDGE-FIREWALL", {"-m", "physdev", "--physdev-out", vif, "--physdev-is-bridged", "-j", vm}});
+  plan.sets.push_back(SetContent{set, "hash:net", "inet6", members});
+}
+
+// The host setup's IPv6 layer, hand-built the same way: FORWARD jumps to
+// BRIDGE-FIREWALL, which first jumps to BRIDGE-DEFAULT-FIREWALL.
+inline TablePlan ip6_host_layer() {
+  TablePlan plan;
+  plan.owned_chains = {ChainContent{"BRIDGE-DEFAULT-FIREWALL",
+                                    {{"-m", "state", "--state", "RELATED,ESTABLISHED", "-j", "ACCEPT"}}, ""}};
+  plan.shared_chains = {"BRIDGE-FIREWALL"};
+  plan.jumps_first = {RuleSpec{"FORWARD", {"-m", "physdev", "--physdev-is-bridged", "-j", "BRIDGE-FIREWALL"}},
+                      RuleSpec{"BRIDGE-FIREWALL", {"-j", "BRIDGE-DEFAULT-FIREWALL"}}};
+  return plan;
+}
+
+// The tools as detected on `host`, ip6tables included even where this
+// machine's kernel has no IPv6 (detection then leaves it out): the fake
+// answers it anyway.
+inline NetfilterTools fake_tools(CommandRunner &host) {
+  auto tools = detect_netfilter_tools(host, IptablesChoice::automatic);
+  REQUIRE(tools);
+  if (!tools->ip6tables)
+    tools->ip6tables = IptablesTools{"ip6tables-save", "ip6tables-restore", Variant::nft, "1.8.9"};
+  return std::move(*tools);
 }
 
 // A scratch directory with stand-in executables first in PATH.
@@ -454,15 +515,16 @@ public:
     REQUIRE(::mkdtemp(pattern) != nullptr);
     dir = pattern;
     std::filesystem::create_directories(dir + "/bin");
-    for (const char *tool : {"iptables", "iptables-save", "iptables-restore", "ebtables", "ebtables-save",
-                             "ebtables-restore", "ipset", "arptables"}) {
+    for (const char *tool : {"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
+                             "ip6tables-restore", "ebtables", "ebtables-save", "ebtables-restore", "ipset",
+                             "arptables"}) {
       const std::string path = dir + "/bin/" + tool;
       std::ofstream(path) << "#!/bin/sh\nexit 99\n";
       std::filesystem::permissions(path, std::filesystem::perms::owner_all);
     }
     // The bridge netfilter knobs on, whatever this machine's are.
     std::filesystem::create_directories(dir + "/proc-sys/net/bridge");
-    for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-arptables"})
+    for (const char *knob : {"bridge-nf-call-iptables", "bridge-nf-call-ip6tables", "bridge-nf-call-arptables"})
       std::ofstream(dir + "/proc-sys/net/bridge/" + knob) << "1\n";
     const char *path = std::getenv("PATH");
     saved_path = path ? path : "";

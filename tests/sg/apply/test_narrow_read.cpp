@@ -13,6 +13,7 @@
 #include "fake_runner.hpp"
 #include "narrow_read.hpp"
 #include "sg_apply.hpp"
+#include "sg_names.hpp"
 #include "text.hpp"
 
 using namespace vifwall;
@@ -97,6 +98,8 @@ std::string loads_only(const std::string &all) {
   std::string out;
   for (const Line &line : split_lines(std::string_view(all)))
     if (!starts_with(line.text, "iptables -S") && !starts_with(line.text, "iptables-save") &&
+        !starts_with(line.text, "ip6tables -S") && !starts_with(line.text, "ip6tables-save") &&
+        !starts_with(line.text, "ip6tables -V") &&
         !starts_with(line.text, "ebtables -t filter -L") && !starts_with(line.text, "ipset save") &&
         !starts_with(line.text, "ipset list") && !starts_with(line.text, "ebtables -t nat -L") &&
         !starts_with(line.text, "ebtables -V") && !starts_with(line.text, "iptables -V") &&
@@ -121,6 +124,8 @@ TEST_CASE("a one-VM rules update lists only its chains, BRIDGE-FIREWALL's jumps 
   const auto listed = listings(host);
   std::vector<std::string> expected{"iptables -S BRIDGE-FIREWALL",  "iptables -S i-2-3-VM",
                                     "iptables -S i-2-3-VM-eg",      "iptables -S i-2-3-VM-def",
+                                    "ip6tables -S BRIDGE-FIREWALL", "ip6tables -S i-2-3-VM",
+                                    "ip6tables -S i-2-3-VM-eg",     "ip6tables -S i-2-3-VM-def",
                                     "ebtables -t filter -L FORWARD", "ebtables -t filter -L i-2-3-VM",
                                     "ipset list -n",                 "ebtables -t nat -L"};
   for (const auto &name : host.set_order)
@@ -150,6 +155,7 @@ TEST_CASE("a one-VM rules update lists only its chains, BRIDGE-FIREWALL's jumps 
   for (const auto &key : listed) {
     CHECK(key.find("i-2-5-VM") == std::string::npos);
     CHECK(key != "iptables-save -t filter");
+    CHECK(key != "ip6tables-save -t filter");
     CHECK(key != "ipset save");
     CHECK(key != "ebtables -t filter -L");
   }
@@ -251,4 +257,61 @@ TEST_CASE("a narrow scope names the VM's chains and sets, and not its neighbours
   CHECK_FALSE(scope.needs_whole_read("i-2-3-VM"));
   CHECK_FALSE(scope.needs_whole_read("i-2-33-VMt22_22"));
   CHECK(scope.needs_whole_read("i-2-3-VMt22_22"));
+}
+
+TEST_CASE("a narrow scope names the VM's ip6tables chains, all optional", "[sg_apply][narrow][ip6tables]") {
+  using apply_detail::narrow_scope;
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  CHECK(scope.ip6tables_required.empty());
+  CHECK(scope.ip6tables_optional ==
+        std::vector<std::string>{"BRIDGE-FIREWALL", "i-2-3-VM", "i-2-3-VM-eg", "i-2-3-VM-def"});
+}
+
+TEST_CASE("a plan with ip6tables content needs ip6tables' BRIDGE-FIREWALL read, one without does not",
+          "[sg_apply][narrow][ip6tables]") {
+  using apply_detail::narrow_scope;
+  using apply_detail::scope_covers;
+  using apply_detail::VmTarget;
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  auto defaults = render_user_vm_defaults(VmIdentity{"i-2-3-VM", "3", "10.147.41.238", {}, "06:f8:c8:00:00:09",
+                                                     {"vif7.0"}},
+                                          ArpFilter::ebtables);
+  REQUIRE(defaults);
+  LiveFirewall live; // no ip6tables at all (no tool, or no IPv6 layer)
+  const VmTarget plain{"i-2-3-VM", *defaults, {"vif7.0"}};
+  CHECK(scope_covers(scope, {plain}, live));
+  VmTarget ip6 = plain;
+  // An inet6 set in A's naming (a per-rule set name of A's).
+  const std::string set = rule_set_name(names_for_vm("i-2-3-VM"), Direction::ingress, 9, 'b');
+  add_ip6_chains(*ip6.plan, "i-2-3-VM", "vif7.0", set, {"2001:db8::/64"});
+  CHECK_FALSE(scope_covers(scope, {ip6}, live)); // the caller then reads everything
+  live.ip6tables.name = "filter";
+  FwChain chain;
+  chain.name = "BRIDGE-FIREWALL";
+  chain.policy = "-";
+  live.ip6tables.chains.push_back(chain);
+  CHECK(scope_covers(scope, {ip6}, live));
+  // A set the scope does not read (it would look missing every time), or a
+  // chain it does not name: not covered either.
+  VmTarget other_set = ip6;
+  other_set.plan->sets.push_back(SetContent{"i-2-3-VM-v6", "hash:net", "inet6", {"2001:db8::/64"}});
+  CHECK_FALSE(scope_covers(scope, {other_set}, live));
+  ip6.plan->ip6tables.owned_chains.push_back(ChainContent{"i-2-5-VM", {{"-j", "DROP"}}, ""});
+  CHECK_FALSE(scope_covers(scope, {ip6}, live));
+}
+
+TEST_CASE("the narrow read of a host without the IPv6 layer does not fall back to the whole read",
+          "[sg_apply][narrow][ip6tables]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  REQUIRE_FALSE(host.ip6tables.rules.count("BRIDGE-FIREWALL"));
+  REQUIRE(SgApplier(host, scene.options()).apply_default(kVmA));
+  host.received.clear();
+  REQUIRE(SgApplier(host, scene.options()).apply_rules(rules_for_a(kRules, "1")));
+  const auto listed = listings(host);
+  CHECK(has(listed, "ip6tables -S BRIDGE-FIREWALL"));
+  CHECK_FALSE(has(listed, "iptables-save -t filter"));
+  CHECK_FALSE(has(listed, "ip6tables-save -t filter"));
+  CHECK(host.inputs_of("ip6tables-restore").empty());
 }

@@ -587,3 +587,36 @@ TEST_CASE("setup lists every missing prerequisite at once", "[sg_apply]") {
   CHECK_FALSE(contains(message, "arptables")); // --arp-filter ebtables
   CHECK_FALSE(host.loaded_anything());
 }
+
+TEST_CASE("cleanup finds a stopped VM by its ip6tables chains alone", "[sg_apply][ip6tables]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  host.ip6tables.ensure("BRIDGE-FIREWALL", "-");
+  host.ip6tables.ensure("i-2-9-VM", "-");
+  host.ip6tables.rules.at("i-2-9-VM") = {"-j DROP"};
+  host.ip6tables.rules.at("BRIDGE-FIREWALL") = {"-m physdev --physdev-out vif9.0 --physdev-is-bridged -j i-2-9-VM",
+                                                "-m physdev --physdev-in eth9 --physdev-is-bridged -j ACCEPT"};
+  auto cleaned = SgApplier(host, scene.options()).cleanup(std::vector<std::string>{"i-2-5-VM"});
+  REQUIRE(cleaned);
+  CHECK(cleaned->removed == std::vector<std::string>{"i-2-9-VM"});
+  CHECK_FALSE(host.ip6tables.rules.count("i-2-9-VM"));
+  CHECK(host.ip6tables.rules.at("BRIDGE-FIREWALL") ==
+        std::vector<std::string>{"-m physdev --physdev-in eth9 --physdev-is-bridged -j ACCEPT"});
+  CHECK_FALSE(objects_of(host, "i-2-5-").empty());
+}
+
+TEST_CASE("the leftover sweep keeps a vmops set an ip6tables rule still uses", "[sg_apply][ip6tables]") {
+  Scene scene;
+  FakeHost host;
+  prepare(host, scene);
+  for (const char *name : {"i-2-9-VMt22_22", "i-2-8-VMt22_22"}) {
+    host.sets[name] = {"hash:net", {"2001:db8::/64"}};
+    host.set_order.push_back(name);
+  }
+  host.ip6tables.rules.at("FORWARD").push_back("-m set --match-set i-2-9-VMt22_22 src -j LOG");
+  auto swept = SgApplier(host, scene.options()).sweep_leftovers();
+  REQUIRE(swept);
+  CHECK(host.sets.count("i-2-9-VMt22_22"));
+  CHECK_FALSE(host.sets.count("i-2-8-VMt22_22"));
+}

@@ -251,3 +251,77 @@ TEST_CASE("a vmops set another chain still uses is kept", "[vm_change][vmops]") 
   CHECK(std::find(change.sets_to_destroy.begin(), change.sets_to_destroy.end(), "i-2-3-VMi8_0") !=
         change.sets_to_destroy.end());
 }
+
+// ---- ip6tables ---------------------------------------------------------------
+
+TEST_CASE("a vmops set an ip6tables rule still uses is kept", "[vm_change][vmops][ip6tables]") {
+  LiveFirewall live = vmops_live();
+  // Only ip6tables names it: the kernel would refuse its destruction all the same.
+  live.ip6tables.name = "filter";
+  live.ip6tables.rules.push_back(
+      FwRule{"FORWARD", {"-m", "set", "--match-set", "i-2-3-VMt80_80", "src", "-j", "LOG"}, {}, 0});
+  const Change change = vm_change(live, {vmops_a_target()}, true);
+  CHECK(std::find(change.sets_to_destroy.begin(), change.sets_to_destroy.end(), "i-2-3-VMt80_80") ==
+        change.sets_to_destroy.end());
+  CHECK(std::find(change.sets_to_destroy.begin(), change.sets_to_destroy.end(), "i-2-3-VMi8_0") !=
+        change.sets_to_destroy.end());
+}
+
+TEST_CASE("ip6tables chains and jumps count as the VM's: indexed, diffed, destroyed",
+          "[vm_change][ip6tables]") {
+  Prepared at;
+  // A has nothing but an IPv6 chain, jumped to from a stale VIF (old domid).
+  at.host.ip6tables.ensure("BRIDGE-FIREWALL", "-");
+  at.host.ip6tables.ensure("i-2-3-VM", "-");
+  at.host.ip6tables.rules.at("i-2-3-VM") = {"-j DROP"};
+  at.host.ip6tables.rules.at("BRIDGE-FIREWALL") = {
+      "-m physdev --physdev-out vif6.0 --physdev-is-bridged -j i-2-3-VM",
+      "-m physdev --physdev-in eth9 --physdev-is-bridged -j ACCEPT"};
+  const LiveFirewall live = live_of(at.host);
+  const LiveIndex index = index_live(live);
+  CHECK(has_live_objects(index, {"i-2-3-VM"}, {}));
+  CHECK(index.chains_and_targets.count("i-2-3-VM"));
+
+  VmTarget target = target_of(kVmA);
+  add_ip6_chains(*target.plan, "i-2-3-VM", "vif7.0", "i-2-3-VM-6", {"2001:db8::/64"});
+  const Change change = vm_change(live, {target}, true);
+  // The stale jump is ours (its VIF is walled too), the foreign one is not.
+  REQUIRE(change.ip6tables.deletions.size() == 1);
+  CHECK(change.ip6tables.deletions[0].args ==
+        std::vector<std::string>{"-m", "physdev", "--physdev-out", "vif6.0", "--physdev-is-bridged", "-j", "i-2-3-VM"});
+  CHECK(has(change.quarantine_vifs, "vif6.0"));
+  CHECK(change.quarantine); // A existed (in ip6tables only) and several tables change
+  REQUIRE(change.ip6tables.replace_chains.size() == 1);
+  CHECK(change.ip6tables.replace_chains[0].name == "i-2-3-VM");
+  bool summarized = false;
+  for (const auto &line : change_summary(change))
+    summarized = summarized || starts_with(line, "i-2-3-VM: ip6tables +");
+  CHECK(summarized);
+
+  // Destroyed: the chain and our jump go, the foreign rule stays.
+  const Change destroy = vm_change(live, {VmTarget{"i-2-3-VM", std::nullopt, {}}}, true);
+  CHECK(destroy.ip6tables.destroy_chains == std::vector<std::string>{"i-2-3-VM"});
+  REQUIRE(destroy.ip6tables.deletions.size() == 1);
+  CHECK(destroy.ip6tables.deletions[0].args.back() == "i-2-3-VM");
+}
+
+TEST_CASE("the host setup adds the IPv6 layer when planned, and never removes it", "[vm_change][ip6tables]") {
+  Prepared at;
+  auto setup = render_host_setup({"eth0"}, ArpFilter::ebtables);
+  REQUIRE(setup);
+  // Without an IPv6 plan, ip6tables is left alone, even holding the layer.
+  at.host.ip6tables.ensure("BRIDGE-DEFAULT-FIREWALL", "-");
+  at.host.ip6tables.ensure("BRIDGE-FIREWALL", "-");
+  at.host.ip6tables.rules.at("BRIDGE-FIREWALL") = {"-j BRIDGE-DEFAULT-FIREWALL"};
+  at.host.ip6tables.rules.at("FORWARD") = {"-m physdev --physdev-is-bridged -j BRIDGE-FIREWALL"};
+  const Change untouched = host_setup_change(live_of(at.host), *setup, true);
+  CHECK(untouched.ip6tables.empty());
+  CHECK(untouched.empty());
+  // With one, the layer is made to match the plan (its owned chain refilled).
+  setup->ip6tables = ip6_host_layer();
+  const Change layer = host_setup_change(live_of(at.host), *setup, true);
+  REQUIRE(layer.ip6tables.replace_chains.size() == 1);
+  CHECK(layer.ip6tables.replace_chains[0].name == "BRIDGE-DEFAULT-FIREWALL");
+  CHECK(layer.ip6tables.family == Family::ip6tables);
+  CHECK(layer.iptables.empty());
+}
