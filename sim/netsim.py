@@ -448,7 +448,7 @@ def _outside_commands(host: hostfile.Host) -> List[str]:
     for b in host.bridges:
         if b.uplink:
             if b.outside_ip6 is not None:
-                cmds += _ipv6_link_local_commands(b.uplink, b.mac)
+                cmds.append(f"link set dev {b.uplink} addrgenmode none")  # see _outside_link_locals
             cmds.append(f"link set {b.uplink} up")
             if b.outside_ip is not None:
                 cmds.append(f"addr add {b.outside_ip} brd + dev {b.uplink}")
@@ -457,16 +457,24 @@ def _outside_commands(host: hostfile.Host) -> List[str]:
     return cmds
 
 
-def _ipv6_link_local_commands(dev: str, mac: Optional[str]) -> List[str]:
+def _ipv6_link_local_commands(dev: str, mac: str) -> List[str]:
     """Before `dev` goes up: no kernel-made link-local (it would be
     tentative for the 1-2 s of duplicate address detection, and unusable as a
     source meanwhile) but the same EUI-64 address of `mac`, usable at once
-    (nodad).  Without a known MAC (an uplink whose bridge gives none) there is
-    no link-local at all."""
-    cmds = [f"link set dev {dev} addrgenmode none"]
-    if mac:
-        cmds.append(f"addr add {hostfile.link_local(mac)}/64 dev {dev} nodad")
-    return cmds
+    (nodad)."""
+    return [f"link set dev {dev} addrgenmode none", f"addr add {hostfile.link_local(mac)}/64 dev {dev} nodad"]
+
+
+def _outside_link_locals(name: str, host: hostfile.Host) -> None:
+    """The EUI-64 link-local (nodad) of each outside uplink with IPv6: its
+    MAC is the kernel's random one, known only once the veth exists."""
+    uplinks = [b.uplink for b in host.bridges if b.uplink and b.outside_ip6 is not None]
+    if not uplinks:
+        return
+    links = json.loads(run(["ip", "-n", outside_ns(name), "-j", "link", "show"], what="reading the outside links"))
+    macs = {link["ifname"]: link["address"] for link in links}
+    ip_batch([f"addr add {hostfile.link_local(macs[dev])}/64 dev {dev} nodad" for dev in uplinks],
+             netns=outside_ns(name), what="adding the outside link-local addresses")
 
 
 def _guest_commands(vm: hostfile.Vm) -> List[str]:
@@ -553,6 +561,7 @@ def up(host_path: str, base: str, name: Optional[str] = None, pool: Optional[str
         ip_batch(_dom0_commands(name, host), netns=dom0_ns(name), what="building dom0")
         _check_step("outside")
         ip_batch(_outside_commands(host), netns=outside_ns(name), what="building the outside namespace")
+        _outside_link_locals(name, host)
         _check_step("guests")
         ip_batches_parallel({guest_ns(name, vm): _guest_commands(vm) for vm in host.running_vms()})
         _check_step("sysctl")
