@@ -41,6 +41,15 @@ class HostFileError(Exception):
         self.message = message
 
 
+def link_local(mac: str) -> ipaddress.IPv6Address:
+    """The EUI-64 link-local address of MAC (RFC 4291 appendix A), as a
+    kernel with addr_gen_mode eui64 would make it."""
+    octets = [int(x, 16) for x in mac.split(":")]
+    octets[0] ^= 0x02
+    eui = octets[:3] + [0xFF, 0xFE] + octets[3:]
+    return ipaddress.IPv6Address(bytes([0xFE, 0x80] + [0] * 6 + eui))
+
+
 def stable_uuid(*parts: str) -> str:
     """A uuid derived from `parts` (same parts, same uuid)."""
     return str(uuidlib.uuid5(UUID_NAMESPACE, ":".join(parts)))
@@ -53,6 +62,7 @@ class Bridge:
     mac: Optional[str] = None
     ip: Optional[ipaddress.IPv4Interface] = None
     outside_ip: Optional[ipaddress.IPv4Interface] = None
+    outside_ip6: Optional[ipaddress.IPv6Interface] = None
     network_uuid: Optional[str] = None
     name_label: Optional[str] = None
     name_description: str = ""
@@ -249,6 +259,8 @@ def _parse_bridge(line: _Line) -> Bridge:
             bridge.ip = _parse_iface(line, line.value_of(key), 4)
         elif key == "outside-ip":
             bridge.outside_ip = _parse_iface(line, line.value_of(key), 4)
+        elif key == "outside-ip6":
+            bridge.outside_ip6 = _parse_iface(line, line.value_of(key), 6)
         elif key == "network-uuid":
             bridge.network_uuid = _parse_uuid(line, line.value_of(key))
         elif key == "name-label":
@@ -257,9 +269,11 @@ def _parse_bridge(line: _Line) -> Bridge:
             bridge.name_description = line.value_of(key)
         else:
             raise line.error(f"unknown bridge attribute {_quote(key)} (expected uplink, mac, ip, "
-                             "outside-ip, network-uuid, name-label or name-description)")
+                             "outside-ip, outside-ip6, network-uuid, name-label or name-description)")
     if bridge.outside_ip is not None and not bridge.uplink:
         raise line.error(f"bridge {bridge.name} has outside-ip but no uplink")
+    if bridge.outside_ip6 is not None and not bridge.uplink:
+        raise line.error(f"bridge {bridge.name} has outside-ip6 but no uplink")
     return bridge
 
 
@@ -417,10 +431,11 @@ def _validate(host: Host) -> None:
                     raise error(vif.line, f"interface name {ifname} is already used on line {netdevs[ifname]}")
                 netdevs[ifname] = vif.line
     for b in host.bridges:
-        if b.ip is not None:
-            if b.ip.ip in addresses:
-                raise error(b.line, f"address {b.ip.ip} is already used on line {addresses[b.ip.ip]}")
-            addresses[b.ip.ip] = b.line
+        for addr in (b.ip, b.outside_ip6):
+            if addr is not None:
+                if addr.ip in addresses:
+                    raise error(b.line, f"address {addr.ip} is already used on line {addresses[addr.ip]}")
+                addresses[addr.ip] = b.line
 
 
 def parse(text: str, source: str) -> Host:
@@ -492,6 +507,8 @@ def render(host: Host, header: str = "") -> str:
             words += ["ip", str(b.ip)]
         if b.outside_ip is not None:
             words += ["outside-ip", str(b.outside_ip)]
+        if b.outside_ip6 is not None:
+            words += ["outside-ip6", str(b.outside_ip6)]
         if b.network_uuid:
             words += ["network-uuid", b.network_uuid]
         if b.name_label is not None:

@@ -149,7 +149,7 @@ def ip_batches_parallel(jobs: Dict[str, List[str]], width: int = 8) -> None:
 
 # ---- prerequisites -----------------------------------------------------------
 
-NETFILTER_TOOLS = ("iptables", "ebtables", "arptables", "ipset")
+NETFILTER_TOOLS = ("iptables", "ip6tables", "ebtables", "arptables", "ipset")
 
 
 def missing_prerequisites() -> List[str]:
@@ -447,16 +447,42 @@ def _outside_commands(host: hostfile.Host) -> List[str]:
     cmds = ["link set lo up"]
     for b in host.bridges:
         if b.uplink:
+            if b.outside_ip6 is not None:
+                cmds.append(f"link set dev {b.uplink} addrgenmode none")  # see _outside_link_locals
             cmds.append(f"link set {b.uplink} up")
             if b.outside_ip is not None:
                 cmds.append(f"addr add {b.outside_ip} brd + dev {b.uplink}")
+            if b.outside_ip6 is not None:
+                cmds.append(f"addr add {b.outside_ip6} dev {b.uplink} nodad")
     return cmds
+
+
+def _ipv6_link_local_commands(dev: str, mac: str) -> List[str]:
+    """Before `dev` goes up: no kernel-made link-local (it would be
+    tentative for the 1-2 s of duplicate address detection, and unusable as a
+    source meanwhile) but the same EUI-64 address of `mac`, usable at once
+    (nodad)."""
+    return [f"link set dev {dev} addrgenmode none", f"addr add {hostfile.link_local(mac)}/64 dev {dev} nodad"]
+
+
+def _outside_link_locals(name: str, host: hostfile.Host) -> None:
+    """The EUI-64 link-local (nodad) of each outside uplink with IPv6: its
+    MAC is the kernel's random one, known only once the veth exists."""
+    uplinks = [b.uplink for b in host.bridges if b.uplink and b.outside_ip6 is not None]
+    if not uplinks:
+        return
+    links = json.loads(run(["ip", "-n", outside_ns(name), "-j", "link", "show"], what="reading the outside links"))
+    macs = {link["ifname"]: link["address"] for link in links}
+    ip_batch([f"addr add {hostfile.link_local(macs[dev])}/64 dev {dev} nodad" for dev in uplinks],
+             netns=outside_ns(name), what="adding the outside link-local addresses")
 
 
 def _guest_commands(vm: hostfile.Vm) -> List[str]:
     cmds = ["link set lo up"]
     for vif in vm.vifs:
         dev = vm.guest_ifname(vif)
+        if vif.ipv6:
+            cmds += _ipv6_link_local_commands(dev, vif.mac)
         cmds.append(f"link set {dev} up")
         for addr in vif.ipv4:
             cmds.append(f"addr add {addr} brd + dev {dev}")
@@ -467,13 +493,14 @@ def _guest_commands(vm: hostfile.Vm) -> List[str]:
 
 
 def _set_bridge_sysctls(ns: str) -> None:
-    keys = ["net.bridge.bridge-nf-call-iptables=1", "net.bridge.bridge-nf-call-arptables=1"]
+    keys = ["net.bridge.bridge-nf-call-iptables=1", "net.bridge.bridge-nf-call-arptables=1",
+            "net.bridge.bridge-nf-call-ip6tables=1"]
     argv = ["ip", "netns", "exec", ns, "sysctl", "-q", "-w"] + keys
     if subprocess.run(argv, capture_output=True).returncode == 0:
         return
     # The net.bridge.* sysctls appear once br_netfilter is loaded.
     subprocess.run(["modprobe", "br_netfilter"], capture_output=True)
-    run(argv, what="setting net.bridge.bridge-nf-call-{iptables,arptables}=1 in dom0 "
+    run(argv, what="setting net.bridge.bridge-nf-call-{iptables,arptables,ip6tables}=1 in dom0 "
                    "(is br_netfilter available?)")
 
 
@@ -534,6 +561,7 @@ def up(host_path: str, base: str, name: Optional[str] = None, pool: Optional[str
         ip_batch(_dom0_commands(name, host), netns=dom0_ns(name), what="building dom0")
         _check_step("outside")
         ip_batch(_outside_commands(host), netns=outside_ns(name), what="building the outside namespace")
+        _outside_link_locals(name, host)
         _check_step("guests")
         ip_batches_parallel({guest_ns(name, vm): _guest_commands(vm) for vm in host.running_vms()})
         _check_step("sysctl")

@@ -27,8 +27,6 @@ Prints "ROUND: N packets, N agreed" and each disagreement; exit 1 on any.
 Standard library only.
 """
 
-import ctypes
-import fcntl
 import json
 import os
 import random
@@ -39,60 +37,14 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
+from rawframes import PACKET_OUTGOING, checksum, go_home, home_namespace, ipv4, mac_bytes, mac_of, raw_socket
+
 MAGIC = b"SGCK"
-ETH_P_ALL = 0x0003
-CLONE_NEWNET = 0x40000000
-SIOCGIFHWADDR = 0x8927
-PACKET_OUTGOING = 4
 MARKER_BASE = 0x7F000000
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def enter(ns):
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + ns)
-    finally:
-        os.close(fd)
-
-
-def raw_socket(ns):
-    enter(ns)
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.setsockopt(socket.SOL_SOCKET, 33, 32 * 1024 * 1024)  # SO_RCVBUFFORCE
-    s.bind(("eth0", 0))
-    s.setblocking(False)
-    return s
-
-
-def mac_of(sock):
-    info = fcntl.ioctl(sock.fileno(), SIOCGIFHWADDR, struct.pack("256s", b"eth0"))
-    return ":".join("%02x" % b for b in info[18:24])
 
 
 # ---- frames -------------------------------------------------------------------
-
-def mac_bytes(mac):
-    return bytes(int(x, 16) for x in mac.split(":"))
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return (~total) & 0xFFFF
-
-
-def ipv4(src, dst, proto, payload, ident):
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0, 64, proto, 0,
-                         socket.inet_aton(src), socket.inet_aton(dst))
-    header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
-    return header + payload
-
 
 def l4(p, tag):
     """The transport header and payload of packet p (IPv4 pseudo header for checksums)."""
@@ -239,10 +191,10 @@ def ask_sg_check(sg_check, dom0, batch_path):
 
 
 def send_and_sniff(packets, endpoints):
-    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    home = home_namespace()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one CPU: frames keep their order
     socks = {e["name"]: raw_socket(e["ns"]) for e in endpoints}
-    libc.setns(home, CLONE_NEWNET)
+    go_home(home)
     seen = {e["name"]: set() for e in endpoints}
     marker_id = MARKER_BASE
     markers = {}

@@ -31,7 +31,7 @@ assert_contains "$(ip -n "$dom0" -o addr show dev xapi0)" "inet 169.254.0.1/16" 
 assert_eq "" "$(ip -n "$dom0" -o -4 addr show dev xenbr1)" "xenbr1 has no IPv4 address"
 
 # bridge-nf sysctls inside dom0 (what CloudStack's security groups rely on).
-for key in bridge-nf-call-iptables bridge-nf-call-arptables; do
+for key in bridge-nf-call-iptables bridge-nf-call-arptables bridge-nf-call-ip6tables; do
   assert_eq 1 "$("$SIM" dom0 "$name" -- sysctl -n "net.bridge.$key")" "net.bridge.$key in dom0"
 done
 

@@ -98,6 +98,30 @@ def vm_ids():
     return unique(hand + GENERIC + mutations(A_ID, set("0123456789")))
 
 
+IP6_CHARS = set("0123456789abcdefABCDEF:")
+A_IP6 = "2001:db8:41::238"  # a global address of A's NIC 0
+A_NIC1 = ["--nic=1", "--ip=10.147.41.250", "--mac=06:f8:c8:00:01:09", "--vif=vif7.1"]
+
+
+def ipv6s():
+    """Values --ip6 must refuse: not an address, IPv4, a zone id, IPv4-mapped,
+    multicast, unspecified, loopback, over-long."""
+    hand = ["garbage", "2001:db8::g", "10.147.41.238", "0.0.0.0", "::ffff:1.2.3.4", "::ffff:10.147.41.238",
+            "fe80::1%eth0", "fe80::1%25eth0", "2001:db8::1%1", "ff02::1", "ff02::1:ff00:238", "ff05::2",
+            "ff00::", "::", "::1", "2001:db8:0:0:0:0:0:0:1", "2001:db8::1::2", "12345::1", "2001:db8:::1",
+            ":2001:db8::1", "2001:db8::1:", "2001:db8::1/129", "2001:db8::1/-1", "2001:db8::1/",
+            "[2001:db8::1]", "2001:db8::1 2001:db8::2", "2001:db8::1,2001:db8::2", "2001:db8::1;",
+            "2001:db8::" + "1" * 100, "2001:db8:" + "1:" * 40 + ":1", "0x20010db8::1", "\uff12001:db8::1",
+            "2001:db8::1\n", "-2001:db8::1"]
+    return unique(hand + GENERIC + mutations(A_IP6, IP6_CHARS))
+
+
+def nics():
+    hand = ["-1", "16", "17", "99999999999", "9223372036854775808", "1x", "x1", "0x1", "1.0", "1e0",
+            "1,2", " 1", "1 ", "1\n", "+1", "--1", "\u0661", "\uff11", "1;reboot", "1 -j ACCEPT", "NaN"]
+    return unique(hand + GENERIC + mutations("1", set("0123456789")))
+
+
 IP_CHARS = set("0123456789.")
 
 
@@ -185,7 +209,9 @@ def rule_strings():
         "start": ["", "-1", "-2", "65536", "99999", "x", "2 2", "22.0", "0x16", "1e2", "22-23",
                   "$(id)", "22 -j ACCEPT", "+22"],
         "end": ["", "-2", "65536", "21", "x", "0x16", "22;", "22 --dport 1:65535"],
-        "cidrs": ["", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0/8", "300.0.0.0/8",
+        "cidrs": ["", "2001:db8::/129", "::/-1", "2001:db8::/", "2001:db8::g/64", "2001:db8:::/64",
+                  "2001:db8::/64x", "2001:db8::/64%eth0", "2001:db8::/0x40", "garbage/64", "::ffff:1.2.3.4/129",
+                  "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0/8", "300.0.0.0/8",
                   "10.0.0.0/8/8", "::/129", "fe80::/10%eth0", "10.0.0.0/8 -j ACCEPT",
                   "10.0.0.0/8;reboot", "10.0.0.0 /8", "10.0.0.0/08x", "0/0", "any", "*",
                   "10.0.0.0/8,,", "10.0.0.0/8,x"],
@@ -329,6 +355,9 @@ def base(command, seq="7"):
     if command == "default":
         return ["default", "--vm=" + A, "--vm-id=" + A_ID, "--ip=" + A_IP, "--mac=" + A_MAC,
                 "--sec-ips=10.147.41.241;", "--vif=" + A_VIF]
+    if command == "default-nic1":
+        return [w for w in base("default") if not w.startswith(("--ip=", "--mac=", "--vif=", "--sec-ips="))] + \
+            A_NIC1 + ["--ip6=2001:db8:41::250"]
     if command == "rules":
         return ["rules", "--vm=" + A, "--vm-id=" + A_ID, "--ip=" + A_IP, "--mac=" + A_MAC,
                 "--sig=0a1b", "--seq=" + seq, "--vif=" + A_VIF, "--rules=" + VALID_RULES]
@@ -373,6 +402,11 @@ def build_cases(tmp):
     per_value("--ip", "secondary-ip", ipv4s("10.147.41.242"), r"IPv4 address|--ip")
     per_value("--mac", "default", macs(), r"MAC|--mac")
     per_value("--sec-ips", "default", sec_ips(), r"--sec-ips")
+    per_value("--ip6", "default", ipv6s(), r"--ip6|IPv6")
+    per_value("--ip6", "default-nic1", ipv6s(), r"--ip6|IPv6")
+    per_value("--nic", "default-nic1", nics(), r"--nic|NIC")
+    per_value("--ip", "secondary-ip", [v for v in ipv6s() if ":" in v and "." not in v[-4:]][:40] +
+              ["::ffff:1.2.3.4", "::ffff:10.147.41.242"], r"IPv4 address|IPv6 address|--ip")
     per_value("--vif", "default", ifaces(A_VIF), r"--vif")
     per_value("--vif", "systemvm", ifaces("vif6.0"), r"--vif")
     per_value("--sig", "rules", signatures(), r"--sig")
@@ -468,7 +502,7 @@ def main():
     state = sg.state_dir
 
     # The host: setup, A with rules and a secondary IP, B, a system VM.
-    sg.ok(["setup"])
+    sg.ok(["setup", "--ipv6"])
     sg.ok(["systemvm", "--vm=r-4-VM", "--vif=vif6.0"])
     sg.ok(["default", "--vm=i-2-5-VM", "--vm-id=5", "--ip=10.147.41.240", "--mac=06:f8:c8:00:00:0b",
            "--vif=vif8.0", "--vif=tap8.0"])
@@ -479,13 +513,18 @@ def main():
 
     # Controls: each base command line is valid and would change the host,
     # so a rejection below is the hostile value's doing.
-    for command in ("default", "rules", "systemvm", "destroy", "cleanup", "secondary-ip", "setup"):
-        argv = ["--dry-run"] + base(command)
+    for command in ("default", "default-ip6", "default-nic1", "rules", "systemvm", "destroy", "cleanup",
+                    "secondary-ip", "secondary-ip6", "setup"):
+        argv = ["--dry-run"] + base({"default-ip6": "default", "secondary-ip6": "secondary-ip"}.get(command, command))
         if command == "default":
             argv = ["--dry-run"] + replaced(base(command), "--sec-ips", "10.147.41.243;")
+        if command == "default-ip6":
+            argv = ["--dry-run"] + replaced(base("default"), "--ip6", A_IP6)
+        if command == "secondary-ip6":
+            argv = ["--dry-run"] + replaced(base("secondary-ip"), "--ip", "2001:db8:41::242")
         rc, out, err, _ = sg.run(argv)
         rel.check(rc == 0, "control %s: exit %d: %s" % (command, rc, err))
-        rel.check(command in ("default", "systemvm") or out.strip() != "# nothing to change",
+        rel.check(command in ("default", "default-ip6", "systemvm") or out.strip() != "# nothing to change",
                   "control %s would change nothing, so it cannot show a wrongly accepted value" % command)
 
     before = rel.full_dump(state, sort_sets=False, with_mtime=True)

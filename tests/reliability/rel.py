@@ -151,6 +151,12 @@ def iptables_dump():
                    if not line.startswith("#"))
 
 
+def ip6tables_dump():
+    text = run_text(["ip6tables-save", "-t", "filter"])
+    return "".join(_COUNTERS.sub("", line) + "\n" for line in text.splitlines()
+                   if not line.startswith("#"))
+
+
 def ebtables_dump():
     return run_text(["ebtables", "-t", "filter", "-L"])
 
@@ -199,7 +205,7 @@ def state_listing(state_dir, with_mtime=False):
 
 
 def full_dump(state_dir=None, sort_sets=True, with_mtime=False):
-    parts = [("iptables", iptables_dump()), ("ebtables", ebtables_dump()),
+    parts = [("iptables", iptables_dump()), ("ip6tables", ip6tables_dump()), ("ebtables", ebtables_dump()),
              ("arptables", arptables_dump()), ("ipset", ipset_dump(sort_sets))]
     if state_dir is not None:
         parts.append(("state", state_listing(state_dir, with_mtime)))
