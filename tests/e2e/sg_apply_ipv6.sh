@@ -114,7 +114,7 @@ sg rules --vm "$A" --vm-id 21 --ip "$A_IP" --mac "$A_MAC" --sig a1 --seq 1 \
   --rules "I:tcp;22;22;$OUT_IP6/127,NEXT "
 # shellcheck disable=SC2046
 probes firewall $(expect drop "${ATTACKS[@]}") $(expect arrive "${HONEST[@]}") \
-  syn6-out-a-22=arrive syn6-out-a-23=drop syn6-b-a-22=drop dad-ns=any ||
+  syn6-out-a-22=arrive syn6-out-a-23=drop syn6-b-a-22=drop dad-ns=arrive ||
   fail "with the firewall a probe did not do as expected (see above)"
 tcp6_connects outside "$A" "$A_IP6" 22 || fail "rules: the LAN cannot reach $A:22 over IPv6 although allowed"
 tcp6_connects outside "$A" "$A_IP6" 23 && fail "rules: the LAN reached $A:23 over IPv6 (only 22 is allowed)"
@@ -123,6 +123,15 @@ pings6 "$A" "$B_IP6" || fail "firewall: $A cannot ping $B over IPv6 (ND or echo 
 pings6 "$A" "$OUT_IP6" || fail "firewall: $A cannot ping the LAN over IPv6"
 pings6 "$A" -I eth1 "$OUT1_IP6" || fail "firewall: $A's NIC 1 cannot ping its LAN over IPv6"
 pings4 "$A" "$OUT_IP" || fail "firewall: $A cannot ping the LAN over IPv4"
+
+# CloudStack's own call for the second NIC: default_network_rules with NIC 1's
+# IP and MAC and no NIC number (its plugin put every NIC on device 0, "the
+# last NIC wins"): sg-apply finds the device by the MAC, through xe, and
+# finds NIC 1 already as asked.
+out=$(sg -v default --vm "$A" --vm-id 21 --ip "$A1_IP" --mac "$A1_MAC" --ip6 "$A1_IP6")
+assert_contains "$out" "nothing to change" "CloudStack's call for NIC 1 (its MAC, no --nic) is NIC 1's"
+grep -q "^nic 1 mac $A1_MAC" "$E2E_TMP/state/$A.state" || fail "NIC 1 is not in $A's record"
+grep -q "^mac $A_MAC" "$E2E_TMP/state/$A.state" || fail "CloudStack's call for NIC 1 replaced NIC 0"
 
 # ---- destroy NIC 1 only ------------------------------------------------------------
 tables >"$E2E_TMP/with-nic1"
