@@ -222,6 +222,14 @@ Result<std::string> validate_iface(std::string_view name) {
   return std::string(name);
 }
 
+Result<int> validate_nic_device(std::string_view device) {
+  const bool digits = all_digits(device) && device.size() <= 2 && !(device.size() == 2 && device[0] == '0');
+  const auto value = digits ? parse_u64(device) : std::nullopt;
+  if (!value || *value > 15)
+    return invalid("NIC", device, "a device number 0-15");
+  return static_cast<int>(*value);
+}
+
 Result<int> validate_dom_id(std::string_view dom_id) {
   auto value = all_digits(dom_id) && dom_id.size() <= 5 ? parse_u64(dom_id)
                                                         : std::nullopt;

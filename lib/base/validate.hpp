@@ -65,6 +65,10 @@ Result<std::string> validate_protocol(std::string_view protocol);
 // '/' and blanks; ':' is an ifconfig alias, not an interface).
 Result<std::string> validate_iface(std::string_view name);
 
+// A VIF device number of a guest NIC (sg-apply --nic): decimal 0..15,
+// digits only (no sign, blanks or leading zeros).
+Result<int> validate_nic_device(std::string_view device);
+
 // A Xen domain id: decimal 0..32767.
 Result<int> validate_dom_id(std::string_view dom_id);
 

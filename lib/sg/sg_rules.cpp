@@ -16,6 +16,13 @@ namespace {
 // icmp's type;code fields: also icmpv6's (IPv6 only).
 bool is_icmp(const std::string &protocol) { return protocol == "icmp" || protocol == "icmpv6"; }
 
+// icmpv6 matches IPv6 only: an IPv4 CIDR in it is a mistake, not a no-op.
+std::optional<std::string> family_problem(const std::string &protocol, const std::string &cidr) {
+  if (protocol == "icmpv6" && cidr.find(':') == std::string::npos)
+    return "expected IPv6 CIDRs for icmpv6, got " + quote_for_error(cidr) + " (IPv4 uses icmp)";
+  return std::nullopt;
+}
+
 bool has_ports(const std::string &protocol) {
   return protocol == "tcp" || protocol == "udp";
 }
@@ -141,6 +148,8 @@ Result<SgRule> parse_entry(std::string_view entry, const std::string &source,
     auto valid = validate_cidr(cidr);
     if (!valid)
       return entry_error(source, index, entry, valid.error().message);
+    if (auto problem = family_problem(rule.protocol, *valid))
+      return entry_error(source, index, entry, *problem);
     if (rule.cidrs.size() == kMaxCidrsPerRule)
       return entry_error(source, index, entry,
                          "expected at most " +
@@ -258,6 +267,8 @@ Result<void> parse_line_cidrs(const RuleLine &line, std::size_t i,
     auto valid = validate_cidr(cidr);
     if (!valid)
       return line.error(valid.error().message);
+    if (auto problem = family_problem(rule.protocol, *valid))
+      return line.error(*problem);
     if (rule.cidrs.size() == kMaxCidrsPerRule)
       return line.error("expected at most " + std::to_string(kMaxCidrsPerRule) +
                         " CIDRs");
@@ -337,9 +348,8 @@ Result<SgRule> normalize_rule(const SgRule &rule) {
     if (!valid)
       return fail(name + valid.error().message);
     cidr = *valid;
-    if (out.protocol == "icmpv6" && !is_ipv6_cidr(cidr))
-      return fail(name + "expected IPv6 CIDRs for icmpv6, got " + quote_for_error(cidr) +
-                  " (IPv4 uses icmp)");
+    if (auto problem = family_problem(out.protocol, cidr))
+      return fail(name + *problem);
   }
   return out;
 }

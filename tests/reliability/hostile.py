@@ -399,7 +399,9 @@ def build_cases(tmp):
     per_value("--vm", "destroy", vm_names(), r"--vm")
     per_value("--vm-id", "default", vm_ids(), r"VM id|--vm-id")
     per_value("--ip", "default", ipv4s(A_IP), r"IPv4 address|--ip")
-    per_value("--ip", "secondary-ip", ipv4s("10.147.41.242"), r"IPv4 address|--ip")
+    # secondary-ip's --ip takes a guest's IPv6 address too (fe80::1 is one).
+    per_value("--ip", "secondary-ip", [v for v in ipv4s("10.147.41.242") if v != "fe80::1"],
+              r"IPv4 address|IPv6 address|--ip")
     per_value("--mac", "default", macs(), r"MAC|--mac")
     per_value("--sec-ips", "default", sec_ips(), r"--sec-ips")
     per_value("--ip6", "default", ipv6s(), r"--ip6|IPv6")

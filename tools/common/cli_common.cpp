@@ -158,6 +158,15 @@ std::optional<std::string> check_cluster(const CLI::App &context, const std::str
   return std::nullopt;
 }
 
+// CLI11 reads "[a,b]" given to an option that takes several values as a
+// list and drops the brackets, so "--ip6 [2001:db8::1]" would pass as an
+// address: no value of ours is written so.
+std::optional<std::string> check_bracketed(const std::string &option, const std::string &value) {
+  if (value.size() >= 2 && value.front() == '[' && value.back() == ']')
+    return "expected one plain value for " + option + ", got the bracketed list " + quote_for_error(value);
+  return std::nullopt;
+}
+
 } // namespace
 
 std::optional<std::string> check_words(const CLI::App &app, const std::vector<std::string> &words) {
@@ -175,6 +184,10 @@ std::optional<std::string> check_words(const CLI::App &app, const std::vector<st
                (context == &app ? "" : " for " + context->get_name());
       if (equals == std::string::npos && takes_value(*option))
         ++i; // its value, whatever it looks like
+      const std::string value = equals == std::string::npos ? (i < words.size() ? words[i] : "")
+                                                            : word.substr(equals + 1);
+      if (auto problem = check_bracketed(name, value))
+        return problem;
       continue;
     }
     if (word.size() == 2 && word[0] == '-') {
@@ -182,8 +195,11 @@ std::optional<std::string> check_words(const CLI::App &app, const std::vector<st
       if (option == nullptr)
         return "unknown option " + quote_for_error(word) +
                (context == &app ? "" : " for " + context->get_name());
-      if (takes_value(*option))
+      if (takes_value(*option)) {
         ++i;
+        if (auto problem = check_bracketed(word, i < words.size() ? words[i] : ""))
+          return problem;
+      }
       continue;
     }
     if (word.size() > 2 && word[0] == '-') {

@@ -12,6 +12,7 @@
 #include "sg_rules.hpp"
 #include "syslog.hpp"
 #include "text.hpp"
+#include "validate.hpp"
 
 using namespace vifwall;
 
@@ -25,7 +26,7 @@ struct VmArgs {
   std::string vm, vm_id, ip, mac, sec_ips, sig, seq, rules, rules_file, action;
   bool deflated = false;
   std::vector<std::string> vifs, ipv6;
-  int nic = 0;
+  std::string nic; // checked by nic_number()
 };
 
 struct VmCommands {
@@ -45,8 +46,7 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
   c.def->add_option("--ip6", a.ipv6, "An IPv6 address of the NIC (repeatable; its link-local is added)")
       ->type_name("ADDR");
   c.def->add_option("--nic", a.nic, "NIC device 1-15 to add or replace (default 0: the VM itself)")
-      ->type_name("N")
-      ->check(CLI::Range(0, kMaxNicDevice));
+      ->type_name("N");
   c.def->add_option("--vif", a.vifs, "dom0 interface (default: vif<domid>.N and tap<domid>.N)")
       ->type_name("IFACE");
 
@@ -74,9 +74,7 @@ VmCommands add_vm_commands(CLI::App &app, VmArgs &a) {
 
   c.destroy = app.add_subcommand("destroy", "Remove everything of a VM (destroy_network_rules_for_vm)");
   c.destroy->add_option("--vm", a.vm, "VM name")->required();
-  c.destroy->add_option("--nic", a.nic, "Remove only this NIC (1-15) of the VM")
-      ->type_name("N")
-      ->check(CLI::Range(1, kMaxNicDevice));
+  c.destroy->add_option("--nic", a.nic, "Remove only this NIC (1-15) of the VM")->type_name("N");
 
   c.secondary = app.add_subcommand("secondary-ip", "Add or remove a secondary IP (network_rules_vmSecondaryIp)");
   c.secondary->add_option("--vm", a.vm, "VM name")->required();
@@ -94,10 +92,23 @@ int failure_status(const Error &error) {
   return error.source.rfind("--", 0) == 0 ? cli::kUsage : cli::kFailed;
 }
 
+// --nic as a number (0 when not given); the value was checked by lib/.
+Result<int> nic_number(const VmArgs &a) {
+  if (a.nic.empty())
+    return 0;
+  auto device = validate_nic_device(a.nic);
+  if (!device)
+    return fail("--nic", 0, device.error().message);
+  return device;
+}
+
 // The job of whichever VM subcommand was parsed; nullopt if none was.
 std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, const VmArgs &a) {
+  auto nic = nic_number(a);
+  if (!nic && (c.def->parsed() || c.destroy->parsed()))
+    return Result<VmJob>(tl::unexpected(nic.error()));
   if (c.def->parsed())
-    return applier.prepare_default({a.vm, a.vm_id, a.ip, a.mac, a.sec_ips, a.vifs, a.ipv6, a.nic});
+    return applier.prepare_default({a.vm, a.vm_id, a.ip, a.mac, a.sec_ips, a.vifs, a.ipv6, *nic});
   if (c.sys->parsed())
     return applier.prepare_systemvm(a.vm, a.vifs);
   if (c.rules->parsed()) {
@@ -113,8 +124,12 @@ std::optional<Result<VmJob>> prepare(SgApplier &applier, const VmCommands &c, co
                                   a.rules_file.empty() ? "--rules" : a.rules_file, a.vifs,
                                   c.rules_sec_ips->count() ? std::optional(a.sec_ips) : std::nullopt});
   }
-  if (c.destroy->parsed())
-    return applier.prepare_destroy(a.vm, a.nic);
+  if (c.destroy->parsed()) {
+    if (!a.nic.empty() && *nic == 0) // not "everything": that is destroy without --nic
+      return Result<VmJob>(fail("--nic", 0, "expected a NIC 1-15 to remove (without --nic, destroy "
+                                            "removes the whole VM)"));
+    return applier.prepare_destroy(a.vm, *nic);
+  }
   if (c.secondary->parsed())
     return applier.prepare_secondary_ip(a.vm, a.mac, a.ip, a.action == "add");
   return std::nullopt;

@@ -11,14 +11,17 @@
 namespace vifwall::apply_detail {
 
 ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables,
-                       bool ipv6_gate) {
+                       bool ipv6) {
   ReadScope scope;
   scope.iptables_required = {kBridgeFirewall};
-  scope.ip6tables_optional = {kBridgeFirewall};
-  scope.ebtables_required = {kForward};
-  // The IPv6 gate holds the RETURNs of the VIFs of NICs with IPv6.
-  if (ipv6_gate)
+  // ip6tables and the IPv6 gate (the RETURNs of the VIFs of NICs with IPv6)
+  // hold nothing of VMs that never had IPv6: no listing for them, which a
+  // one-VM update would pay for on every host.
+  if (ipv6) {
+    scope.ip6tables_optional = {kBridgeFirewall};
     scope.ebtables_optional = {kIpv6Gate};
+  }
+  scope.ebtables_required = {kForward};
   scope.whole_ebtables = whole_ebtables;
   scope.with_arptables = with_arptables;
   if (with_arptables)
@@ -32,8 +35,8 @@ ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebta
           scope.iptables_optional.end())
         scope.iptables_optional.push_back(*chain);
     for (const auto *chain : {&names.ingress, &names.egress, &names.def})
-      if (std::find(scope.ip6tables_optional.begin(), scope.ip6tables_optional.end(), *chain) ==
-          scope.ip6tables_optional.end())
+      if (ipv6 && std::find(scope.ip6tables_optional.begin(), scope.ip6tables_optional.end(), *chain) ==
+                      scope.ip6tables_optional.end())
         scope.ip6tables_optional.push_back(*chain);
     scope.ebtables_optional.push_back(names.ingress);
     if (with_arptables)

@@ -28,9 +28,10 @@
 
 namespace vifwall::apply_detail {
 
-// `ipv6_gate`: a VM has or had NICs with IPv6, so the IPv6 gate is read too.
+// `ipv6`: a VM has or had NICs with IPv6, so its ip6tables chains,
+// ip6tables' BRIDGE-FIREWALL and the IPv6 gate are read too.
 ReadScope narrow_scope(const std::vector<std::string> &vm_names, bool whole_ebtables, bool with_arptables,
-                       bool ipv6_gate = false);
+                       bool ipv6 = false);
 
 // `live`: what read_scope(scope) read.
 bool scope_covers(const ReadScope &scope, const std::vector<VmTarget> &targets, const LiveFirewall &live);

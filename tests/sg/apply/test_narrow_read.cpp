@@ -124,8 +124,6 @@ TEST_CASE("a one-VM rules update lists only its chains, BRIDGE-FIREWALL's jumps 
   const auto listed = listings(host);
   std::vector<std::string> expected{"iptables -S BRIDGE-FIREWALL",  "iptables -S i-2-3-VM",
                                     "iptables -S i-2-3-VM-eg",      "iptables -S i-2-3-VM-def",
-                                    "ip6tables -S BRIDGE-FIREWALL", "ip6tables -S i-2-3-VM",
-                                    "ip6tables -S i-2-3-VM-eg",     "ip6tables -S i-2-3-VM-def",
                                     "ebtables -t filter -L FORWARD", "ebtables -t filter -L i-2-3-VM",
                                     "ipset list -n",                 "ebtables -t nat -L"};
   for (const auto &name : host.set_order)
@@ -261,7 +259,13 @@ TEST_CASE("a narrow scope names the VM's chains and sets, and not its neighbours
 
 TEST_CASE("a narrow scope names the VM's ip6tables chains, all optional", "[sg_apply][narrow][ip6tables]") {
   using apply_detail::narrow_scope;
-  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  // A VM that never had IPv6 has nothing in ip6tables or the IPv6 gate: no
+  // listing of either (every one-VM update of every host would pay for it).
+  const ReadScope v4 = narrow_scope({"i-2-3-VM"}, false, false);
+  CHECK(v4.ip6tables_optional.empty());
+  CHECK(v4.ebtables_optional == std::vector<std::string>{"i-2-3-VM"});
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false, true);
+  CHECK(scope.ebtables_optional == std::vector<std::string>{"DEFAULT_EBTABLES_IPV6", "i-2-3-VM"});
   CHECK(scope.ip6tables_required.empty());
   CHECK(scope.ip6tables_optional ==
         std::vector<std::string>{"BRIDGE-FIREWALL", "i-2-3-VM", "i-2-3-VM-eg", "i-2-3-VM-def"});
@@ -272,7 +276,7 @@ TEST_CASE("a plan with ip6tables content needs ip6tables' BRIDGE-FIREWALL read, 
   using apply_detail::narrow_scope;
   using apply_detail::scope_covers;
   using apply_detail::VmTarget;
-  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false);
+  const ReadScope scope = narrow_scope({"i-2-3-VM"}, false, false, true);
   auto defaults = render_user_vm_defaults(VmIdentity{"i-2-3-VM", "3", "10.147.41.238", {}, "06:f8:c8:00:00:09",
                                                      {"vif7.0"}},
                                           ArpFilter::ebtables);
@@ -310,7 +314,8 @@ TEST_CASE("the narrow read of a host without the IPv6 layer does not fall back t
   host.received.clear();
   REQUIRE(SgApplier(host, scene.options()).apply_rules(rules_for_a(kRules, "1")));
   const auto listed = listings(host);
-  CHECK(has(listed, "ip6tables -S BRIDGE-FIREWALL"));
+  // An IPv4 VM's update lists nothing of ip6tables, and reads no whole table.
+  CHECK_FALSE(has(listed, "ip6tables -S BRIDGE-FIREWALL"));
   CHECK_FALSE(has(listed, "iptables-save -t filter"));
   CHECK_FALSE(has(listed, "ip6tables-save -t filter"));
   CHECK(host.inputs_of("ip6tables-restore").empty());
