@@ -144,6 +144,8 @@ void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *v
   auto &out = result.differences;
   compare_vm_table(Family::iptables, vm, desired, desired.plan.iptables, ctx, want_sets, out,
                    unread);
+  compare_vm_table(Family::ip6tables, vm, desired, desired.plan.ip6tables, ctx, want_sets, out,
+                   unread);
   if (!desired.rules_only) {
     compare_vm_table(Family::ebtables, vm, desired, desired.plan.ebtables, ctx, want_sets,
                      out, unread);
@@ -162,10 +164,11 @@ void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *v
 void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, const Context &ctx,
                   std::vector<Difference> &out, Unread &unread) {
   const VmPlan &plan = *desired.host;
-  for (Family family : {Family::iptables, Family::ebtables, Family::arptables}) {
-    const TablePlan &table_plan = family == Family::iptables   ? plan.iptables
-                                  : family == Family::ebtables ? plan.ebtables
-                                                               : plan.arptables;
+  for (Family family : {Family::iptables, Family::ip6tables, Family::ebtables, Family::arptables}) {
+    const TablePlan &table_plan = family == Family::iptables    ? plan.iptables
+                                  : family == Family::ip6tables ? plan.ip6tables
+                                  : family == Family::ebtables  ? plan.ebtables
+                                                                : plan.arptables;
     const FwTable *live = live_table(ctx.actual, family);
     const std::string table = table_name(family);
     if (!live) {
@@ -207,6 +210,8 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
         continue;
       if (!owner_of(table_owners, rule.target()).empty())
         continue;
+      if (family == Family::ebtables && !ipv6_gate_owner(rule, owners).empty())
+        continue; // the IPv6 gate's rule for a VM's VIF: the VM's
       const bool mine = rule.chain == kBridgeFirewall || desired.host_exact ||
                         is_global(rule.target()) ||
                         want_keys.count(rule.chain + " " + canonical_args(family, rule.args));

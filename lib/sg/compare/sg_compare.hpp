@@ -51,7 +51,7 @@ const char *to_string(DiffKind kind); // "missing", ..., "stale-vm", "stale-vif"
 
 struct Difference {
   DiffKind kind = DiffKind::missing;
-  std::string table;  // "iptables", "ebtables", "arptables"; "" for VM-wide findings
+  std::string table;  // "iptables", "ip6tables", "ebtables", "arptables", "ipset"; "" for VM-wide findings
   std::string chain;
   // The rule in readable form: "tcp 22 from 10.0.0.0/8" in ingress/egress
   // chains, the rule's words elsewhere, "vif7.0" for VIF findings.
