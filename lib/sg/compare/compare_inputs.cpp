@@ -31,6 +31,8 @@ RunningHost running_from_host_map(const HostMap &host) {
     for (const auto &vif : vm.vifs)
       if (system ? vif.kind == VifKind::vif : vif.device == 0)
         entry.filtered_ifaces.push_back(vif.name);
+      else if (!system)
+        entry.other_nic_ifaces.push_back(vif.name);
     running.vms.push_back(std::move(entry));
   }
   return running;
