@@ -3,9 +3,10 @@
 // that sg-diff compares.
 //
 // Which rules are a VM's: its chains (iptables ingress <c>, egress <c>-eg,
-// default <c>-def or CloudStack's older <base>-def; ebtables and arptables
-// chain <c>; a system VM's one chain), and the rules of shared chains
-// (FORWARD, BRIDGE-FIREWALL) that jump to them.  Chains are recognized by
+// default <c>-def or CloudStack's older <base>-def, and their ip6tables
+// twins of the same names; ebtables and arptables chain <c>; a system VM's
+// one chain), the rules of shared chains (FORWARD, BRIDGE-FIREWALL) that
+// jump to them, and the ebtables IPv6 gate's (kIpv6Gate) rules for its VIFs.  Chains are recognized by
 // recognize_chain(), so CloudStack's two naming generations (i-2-3-VM-def and
 // i-2-3-def) and sg-apply's names (hashed when long) all land on their VM.
 // An older-generation default chain belongs to the VM whose ingress or egress
