@@ -364,3 +364,18 @@ TEST_CASE("the host's IPv6 layer: absent is a note, half of it INCOMPLETE", "[sg
   CHECK_FALSE(view.host.complete());
   CHECK_FALSE(view.host.absent());
 }
+
+TEST_CASE("a NIC's set that no rule uses is the VM's unused set, not a stranger", "[sg_view][build_view]") {
+  FirewallSnapshot snapshot = snapshot_of(kIpv6Nics);
+  IpSet left;
+  left.name = "i-2-3-VM-6n2"; // NIC 2's, after its rules went
+  left.type = "hash:net";
+  left.family = "inet6";
+  left.members = {"2001:db8:3::5"};
+  snapshot.ipsets->sets.push_back(left);
+  const FirewallView view = build_view(snapshot);
+  const VmView *vm = view.find("i-2-3-VM");
+  REQUIRE(vm);
+  CHECK(vm->unused_sets == std::vector<std::string>{"i-2-3-VM-6n2"});
+  CHECK(vm->nics.size() == 2); // a NIC is its VIFs' rules, not a set alone
+}
