@@ -31,6 +31,8 @@ RunningHost running_from_host_map(const HostMap &host) {
     for (const auto &vif : vm.vifs)
       if (system ? vif.kind == VifKind::vif : vif.device == 0)
         entry.filtered_ifaces.push_back(vif.name);
+      else if (!system)
+        entry.other_nic_ifaces.push_back(vif.name);
     running.vms.push_back(std::move(entry));
   }
   return running;
@@ -128,6 +130,7 @@ DesiredFirewall desired_from_snapshot(const FirewallSnapshot &snapshot,
     TablePlan VmPlan::*plan;
   };
   const Source sources[] = {{Family::iptables, snapshot.iptables, &VmPlan::iptables},
+                            {Family::ip6tables, snapshot.ip6tables, &VmPlan::ip6tables},
                             {Family::ebtables, snapshot.ebtables, &VmPlan::ebtables},
                             {Family::arptables, snapshot.arptables, &VmPlan::arptables}};
   for (const auto &source_table : sources) {
@@ -146,16 +149,19 @@ DesiredFirewall desired_from_snapshot(const FirewallSnapshot &snapshot,
       auto recognized = recognize_chain(chain.name);
       if (!owner.empty())
         (vms[owner].plan.*source_table.plan).owned_chains.push_back(std::move(content));
-      else if (recognized && recognized->kind == ChainKind::global && chain.name != kBridgeFirewall)
+      else if (recognized && recognized->kind == ChainKind::global && chain.name != kBridgeFirewall &&
+               chain.name != kIpv6Gate) // shared: VMs' rules and the host's final DROP
         (host.*source_table.plan).owned_chains.push_back(std::move(content));
     }
     for (const auto &rule : table.rules) {
       if (!owner_of(table_owners, rule.chain).empty())
         continue;
-      const std::string target_owner = owner_of(table_owners, rule.target());
+      std::string target_owner = owner_of(table_owners, rule.target());
+      if (target_owner.empty() && source_table.family == Family::ebtables)
+        target_owner = ipv6_gate_owner(rule, owners); // the IPv6 gate's rule for its VIF
       if (!target_owner.empty()) {
         (vms[target_owner].plan.*source_table.plan).jumps_first.push_back({rule.chain, rule.args});
-      } else if (rule.chain == kForward || rule.chain == kBridgeFirewall) {
+      } else if (rule.chain == kForward || rule.chain == kBridgeFirewall || rule.chain == kIpv6Gate) {
         (host.*source_table.plan).jumps_first.push_back({rule.chain, rule.args});
       }
     }

@@ -51,7 +51,7 @@ std::string table_name(Family family);
 // The snapshot's table of `family`, or nullptr when it was not read.
 const FwTable *live_table(const FirewallSnapshot &actual, Family family);
 
-// chain_owners()'s map for `family` (ip6tables: none) and one chain's owner
+// chain_owners()'s map for `family` and one chain's owner
 // in it ("" for a chain of no VM).
 const std::map<std::string, std::string> &owners_for(const ChainOwners &owners, Family family);
 

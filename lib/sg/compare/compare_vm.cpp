@@ -87,11 +87,26 @@ std::vector<std::string> view_vifs(const VmView *view) {
   return out;
 }
 
+// The NIC devices the desired plan filters (the devices of the VIFs its
+// BRIDGE-FIREWALL jumps name).
+std::set<std::int64_t> desired_devices(const VmPlan &plan) {
+  std::set<std::int64_t> devices;
+  for (const TablePlan *table : {&plan.iptables, &plan.ip6tables})
+    for (const auto *list : {&table->jumps_first, &table->jumps_last})
+      for (const auto &rule : *list)
+        for (const auto &vif : mentioned_vifs(rule.args))
+          if (auto parsed = parse_vif_name(vif))
+            devices.insert(parsed->device);
+  return devices;
+}
+
 // A running VM's VIFs: the stale ones (of another domain, as after a reboot,
 // or of no interface) replace the findings about their rules; the VM's
-// filtered interfaces that no rule covers are unprotected.
+// filtered interfaces that no rule covers are unprotected: device 0's, and
+// those of the other NICs the desired state has.
 void compare_vifs(const std::string &vm, const VmView *view, const RunningVm &running,
-                  const std::vector<std::string> *interfaces, std::vector<Difference> &out) {
+                  const std::vector<std::string> *interfaces, const VmPlan &plan,
+                  std::vector<Difference> &out) {
   std::vector<std::string> stale;
   std::vector<Difference> stale_diffs;
   for (const auto &vif : view_vifs(view)) {
@@ -129,7 +144,14 @@ void compare_vifs(const std::string &vm, const VmView *view, const RunningVm &ru
     for (const auto &vif : view->vifs)
       if (!vif.jumps.empty())
         covered.push_back(vif.name);
-  for (const auto &iface : running.filtered_ifaces)
+  std::vector<std::string> filtered = running.filtered_ifaces;
+  if (!running.other_nic_ifaces.empty()) {
+    const std::set<std::int64_t> devices = desired_devices(plan);
+    for (const auto &iface : running.other_nic_ifaces)
+      if (auto parsed = parse_vif_name(iface); parsed && devices.count(parsed->device))
+        filtered.push_back(iface);
+  }
+  for (const auto &iface : filtered)
     if (!contains(covered, iface))
       out.push_back({DiffKind::unprotected, "", "", iface, {},
                      "no rule sends " + iface + "'s traffic through " + vm + "'s chains"});
@@ -144,6 +166,8 @@ void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *v
   auto &out = result.differences;
   compare_vm_table(Family::iptables, vm, desired, desired.plan.iptables, ctx, want_sets, out,
                    unread);
+  compare_vm_table(Family::ip6tables, vm, desired, desired.plan.ip6tables, ctx, want_sets, out,
+                   unread);
   if (!desired.rules_only) {
     compare_vm_table(Family::ebtables, vm, desired, desired.plan.ebtables, ctx, want_sets,
                      out, unread);
@@ -156,16 +180,17 @@ void compare_vm(const std::string &vm, const DesiredVm &desired, const VmView *v
   if (!desired.plan.sets.empty() && !ctx.actual.ipsets)
     unread["ipset"].push_back(vm);
   if (running)
-    compare_vifs(vm, view, *running, interfaces, out);
+    compare_vifs(vm, view, *running, interfaces, desired.plan, out);
 }
 
 void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, const Context &ctx,
                   std::vector<Difference> &out, Unread &unread) {
   const VmPlan &plan = *desired.host;
-  for (Family family : {Family::iptables, Family::ebtables, Family::arptables}) {
-    const TablePlan &table_plan = family == Family::iptables   ? plan.iptables
-                                  : family == Family::ebtables ? plan.ebtables
-                                                               : plan.arptables;
+  for (Family family : {Family::iptables, Family::ip6tables, Family::ebtables, Family::arptables}) {
+    const TablePlan &table_plan = family == Family::iptables    ? plan.iptables
+                                  : family == Family::ip6tables ? plan.ip6tables
+                                  : family == Family::ebtables  ? plan.ebtables
+                                                                : plan.arptables;
     const FwTable *live = live_table(ctx.actual, family);
     const std::string table = table_name(family);
     if (!live) {
@@ -207,6 +232,8 @@ void compare_host(const DesiredFirewall &desired, const ChainOwners &owners, con
         continue;
       if (!owner_of(table_owners, rule.target()).empty())
         continue;
+      if (family == Family::ebtables && !ipv6_gate_owner(rule, owners).empty())
+        continue; // the IPv6 gate's rule for a VM's VIF: the VM's
       const bool mine = rule.chain == kBridgeFirewall || desired.host_exact ||
                         is_global(rule.target()) ||
                         want_keys.count(rule.chain + " " + canonical_args(family, rule.args));

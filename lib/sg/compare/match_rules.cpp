@@ -123,10 +123,11 @@ Role role_of(Family family, const std::string &chain) {
   return Role::host;
 }
 
-std::string readable(Role role, const Args &args, const SetMembers &sets) {
+// `ipv6`: a rule of ip6tables.
+std::string readable(Role role, const Args &args, const SetMembers &sets, bool ipv6) {
   if ((role == Role::ingress || role == Role::egress) && !is_unconditional(args)) {
     const ReadBackRule read =
-        read_back_rule(role == Role::ingress ? Direction::ingress : Direction::egress, args, sets);
+        read_back_rule(role == Role::ingress ? Direction::ingress : Direction::egress, args, sets, ipv6);
     if (read.understood)
       return read.text;
   }
@@ -150,7 +151,7 @@ bool only_options(const Args &args, const std::set<std::string> &allowed) {
 // Whether a rule found in one of our chains has a shape sg-apply or
 // CloudStack writes there ("extra"), or not ("foreign").
 bool written_by_us(Role role, const Args &args, const std::set<std::string> &vm_chains,
-                   const SetMembers &live_sets) {
+                   const SetMembers &live_sets, bool ipv6) {
   if (is_unconditional(args))
     return role != Role::host;
   const std::string target = target_of(args);
@@ -158,7 +159,7 @@ bool written_by_us(Role role, const Args &args, const std::set<std::string> &vm_
   case Role::ingress:
   case Role::egress:
     return read_back_rule(role == Role::ingress ? Direction::ingress : Direction::egress, args,
-                          live_sets)
+                          live_sets, ipv6)
         .understood;
   case Role::def:
   case Role::system: {
@@ -166,9 +167,16 @@ bool written_by_us(Role role, const Args &args, const std::set<std::string> &vm_
         "-p",           "--protocol",  "-m",           "--match", "--physdev-in",
         "--physdev-out", "--physdev-is-bridged", "--match-set", "--set", "--dport",
         "--sport",      "-j",          "--jump"};
+    // The ip6tables -def chain also checks ICMPv6 types, the hop limit, the
+    // ND target (u32) and the unspecified source of address detection.
+    static const std::set<std::string> allowed6 = [] {
+      std::set<std::string> out = allowed;
+      out.insert({"--icmpv6-type", "--hl-eq", "--u32", "-s", "--source"});
+      return out;
+    }();
     const bool targets_ok = target == "RETURN" || target == "DROP" || target == "ACCEPT" ||
                             vm_chains.count(target) > 0;
-    return targets_ok && !mentioned_vifs(args).empty() && only_options(args, allowed);
+    return targets_ok && !mentioned_vifs(args).empty() && only_options(args, ipv6 ? allowed6 : allowed);
   }
   case Role::vm_bridge: {
     static const std::set<std::string> allowed = {
@@ -245,6 +253,7 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
                    std::vector<Difference> &out) {
   const Role role = role_of(family, chain);
   const std::string table = table_name(family);
+  const bool ipv6 = family == Family::ip6tables;
   Keys want_keys(family, want_sets), have_keys(family, ctx.live_sets);
   for (const auto &args : want)
     want_keys.add(args);
@@ -268,7 +277,7 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
     for (std::size_t j = 0; j < m; ++j)
       if (!have_matched[j] && want_keys.same(i, have_keys, j)) {
         want_matched[i] = have_matched[j] = true;
-        out.push_back({DiffKind::changed, table, chain, readable(role, want[i], want_sets), want[i],
+        out.push_back({DiffKind::changed, table, chain, readable(role, want[i], want_sets, ipv6), want[i],
                        "at position " + std::to_string(j + 1) + " instead of " +
                            std::to_string(i + 1)});
         break;
@@ -304,7 +313,7 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
                                                                : wanted->second,
                                      live->second);
       }
-      out.push_back({DiffKind::changed, table, chain, readable(role, want[i], want_sets), want[i],
+      out.push_back({DiffKind::changed, table, chain, readable(role, want[i], want_sets, ipv6), want[i],
                      detail});
       break;
     }
@@ -318,13 +327,13 @@ void compare_chain(Family family, const std::string &chain, const std::vector<Ar
   }
   for (std::size_t i = 0; i < n; ++i)
     if (!want_matched[i])
-      out.push_back({DiffKind::missing, table, chain, readable(role, want[i], want_sets), want[i], ""});
+      out.push_back({DiffKind::missing, table, chain, readable(role, want[i], want_sets, ipv6), want[i], ""});
   for (std::size_t j = 0; j < m; ++j) {
     if (have_matched[j])
       continue;
-    const bool ours = written_by_us(role, have[j]->args, vm_chains, ctx.live_sets);
+    const bool ours = written_by_us(role, have[j]->args, vm_chains, ctx.live_sets, ipv6);
     out.push_back({ours ? DiffKind::extra : DiffKind::foreign, table, chain,
-                   readable(role, have[j]->args, ctx.live_sets), have[j]->args,
+                   readable(role, have[j]->args, ctx.live_sets, ipv6), have[j]->args,
                    "position " + std::to_string(j + 1)});
   }
 }

@@ -80,7 +80,7 @@ const std::map<std::string, std::string> &owners_for(const ChainOwners &owners, 
   case Family::arptables:
     return owners.arptables;
   case Family::ip6tables:
-    break;
+    return owners.ip6tables;
   }
   return none;
 }
@@ -97,9 +97,10 @@ bool is_cloudstack_name(const std::string &name) {
 }
 
 // Each live table's rules by chain, its chains by owner, and the jumps to
-// each VM's chains from chains not its own.
+// each VM's chains from chains not its own; in ebtables also the IPv6
+// gate's rules for the VM's VIFs (they jump nowhere, but are the VM's).
 void index_tables(const FirewallSnapshot &actual, const ChainOwners &owners, Context &ctx) {
-  for (Family family : {Family::iptables, Family::ebtables, Family::arptables}) {
+  for (Family family : {Family::iptables, Family::ip6tables, Family::ebtables, Family::arptables}) {
     const FwTable *live = live_table(actual, family);
     if (!live)
       continue;
@@ -110,7 +111,9 @@ void index_tables(const FirewallSnapshot &actual, const ChainOwners &owners, Con
       if (auto owner = table_owners.find(chain.name); owner != table_owners.end())
         index.chains_of[owner->second].push_back(chain.name);
     for (const auto &rule : live->rules) {
-      const std::string target = owner_of(table_owners, rule.target());
+      std::string target = owner_of(table_owners, rule.target());
+      if (target.empty() && family == Family::ebtables)
+        target = ipv6_gate_owner(rule, owners);
       if (!target.empty() && owner_of(table_owners, rule.chain) != target)
         index.jumps_to[target].push_back(&rule);
     }

@@ -51,7 +51,7 @@ const char *to_string(DiffKind kind); // "missing", ..., "stale-vm", "stale-vif"
 
 struct Difference {
   DiffKind kind = DiffKind::missing;
-  std::string table;  // "iptables", "ebtables", "arptables"; "" for VM-wide findings
+  std::string table;  // "iptables", "ip6tables", "ebtables", "arptables", "ipset"; "" for VM-wide findings
   std::string chain;
   // The rule in readable form: "tcp 22 from 10.0.0.0/8" in ingress/egress
   // chains, the rule's words elsewhere, "vif7.0" for VIF findings.
@@ -125,6 +125,9 @@ struct RunningVm {
   // The interfaces sg-apply filters for it: vif<d>.0 and tap<d>.0 for a
   // user VM (CloudStack filters device 0 only), every vif<d>.N for a system VM.
   std::vector<std::string> filtered_ifaces;
+  // A user VM's interfaces of its other devices (vif<d>.N, tap<d>.N, N > 0):
+  // filtered, and so checked, for the NICs its desired state has.
+  std::vector<std::string> other_nic_ifaces;
 };
 
 struct RunningHost {

@@ -29,6 +29,15 @@ ChainAlias known_chain_names(const std::vector<std::string> &known_vms);
 // jumps to.  `iptables`: the table is iptables or ip6tables.
 std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables, const ChainAlias &alias);
 
+// The VIFs of the rules of `table` that are a VM's (in its chains or jumping
+// to them), to that VM, into `gate_vifs` (the first VM found keeps a VIF).
+void add_gate_vifs(const FwTable &table, const std::map<std::string, std::string> &owners,
+                   std::map<std::string, std::string> &gate_vifs);
+
+// The VM an ebtables rule of the IPv6 gate (kIpv6Gate) lets through: the
+// owner of the first VIF it names; "" for any other rule.
+std::string gate_rule_owner(const FwRule &rule, const std::map<std::string, std::string> &gate_vifs);
+
 // ---- vm_identity.cpp ---------------------------------------------------------
 
 // The VM's iptables chains by role, its naming generation, its own address
@@ -36,8 +45,15 @@ std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables
 // whether an ipset dump was read) and its MAC.  Reads chains, raw.
 void fill_identity(VmView &vm, const FirewallSnapshot &snapshot, const SetMembers &members);
 
-// The anti-spoofing protections of a user VM and the VIFs each covers.
-// Reads system, vifs, def_chain, chains, raw (after fill_identity).
+// The user VM's NICs (ViewNic): the VIFs grouped by the set their -def
+// rules check (iptables and ip6tables), the sets' members, each NIC's MAC.
+// Reads system, name, vifs, def_chain, def6_chain, ipset, chains, raw
+// (after fill_identity).
+void fill_nics(VmView &vm, const FirewallSnapshot &snapshot, const SetMembers &members);
+
+// The anti-spoofing protections of a user VM and the VIFs each covers, for
+// the VM and for each of its NICs.  Reads system, vifs, def_chain,
+// def6_chain, chains, raw, nics (after fill_nics).
 void fill_protections(VmView &vm);
 
 // ---- vmops_traits.cpp --------------------------------------------------------

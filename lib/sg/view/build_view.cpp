@@ -62,12 +62,49 @@ std::string take_default(std::vector<const ViewRule *> &rules) {
   return target;
 }
 
-std::vector<const ViewRule *> iptables_rules(const VmView &vm, const std::string &chain) {
+std::vector<const ViewRule *> chain_rules(const VmView &vm, const std::string &chain,
+                                          const std::string &table = "iptables") {
   std::vector<const ViewRule *> rules;
   for (const auto &rule : vm.raw)
-    if (rule.table == "iptables" && rule.chain == chain)
+    if (rule.table == table && rule.chain == chain)
       rules.push_back(&rule);
   return rules;
+}
+
+// The IPv6 layer of `sg-apply setup --ipv6`: the ip6tables twin of the
+// layout and the ebtables IPv6 gate.  Without any of it, one informational
+// check says IPv6 is dropped for every port; with part of it, every piece
+// is required, so a half-made layer shows the setup INCOMPLETE.
+void ipv6_layer_checks(HostView &host, const FirewallSnapshot &snapshot) {
+  const FwTable *ip6 = snapshot.ip6tables ? &*snapshot.ip6tables : nullptr;
+  const FwTable *eb = snapshot.ebtables ? &*snapshot.ebtables : nullptr;
+  if (!ip6 && !eb)
+    return; // nothing read that could say
+  auto jumps = [](const FwTable *table, const std::string &chain, const std::string &target) {
+    for (const auto *rule : table ? table->rules_of(chain) : std::vector<const FwRule *>{})
+      if (rule->target() == target)
+        return true;
+    return false;
+  };
+  bool gate_drops = false;
+  if (eb)
+    if (auto rules = eb->rules_of(kIpv6Gate); !rules.empty())
+      gate_drops = is_unconditional(rules.back()->args) && rules.back()->target() == "DROP";
+  const std::vector<HostCheck> layer = {
+      {"ip6tables chain BRIDGE-FIREWALL", ip6 && ip6->chain(kBridgeFirewall), true},
+      {"ip6tables chain BRIDGE-DEFAULT-FIREWALL", ip6 && ip6->chain(kBridgeDefaultFirewall), true},
+      {"ip6tables BRIDGE-FIREWALL jumps to BRIDGE-DEFAULT-FIREWALL",
+       jumps(ip6, kBridgeFirewall, kBridgeDefaultFirewall), true},
+      {"ip6tables FORWARD jumps to BRIDGE-FIREWALL", jumps(ip6, kForward, kBridgeFirewall), true},
+      {"ebtables chain DEFAULT_EBTABLES_IPV6 (the IPv6 gate)", eb && eb->chain(kIpv6Gate), true},
+      {"DEFAULT_EBTABLES sends IPv6 to the IPv6 gate", jumps(eb, kDefaultEbtables, kIpv6Gate), true},
+      {"the IPv6 gate ends with DROP", gate_drops, true},
+  };
+  if (std::none_of(layer.begin(), layer.end(), [](const HostCheck &c) { return c.present; })) {
+    host.checks.push_back({"IPv6 layer (setup --ipv6): none, IPv6 is dropped for every port", false, false});
+    return;
+  }
+  host.checks.insert(host.checks.end(), layer.begin(), layer.end());
 }
 
 // The host-wide checks of the setup sg-apply (and CloudStack) make.
@@ -106,6 +143,7 @@ void host_checks(HostView &host, const FirewallSnapshot &snapshot) {
     check("ebtables chain DEFAULT_EBTABLES", eb->chain(kDefaultEbtables) != nullptr);
     check("ebtables FORWARD jumps to DEFAULT_EBTABLES", has_jump(eb, kForward, kDefaultEbtables));
   }
+  ipv6_layer_checks(host, snapshot);
   if (ipt)
     check("no stock FORWARD -j RH-Firewall-1-INPUT (CloudStack removes it)",
           !has_jump(ipt, kForward, "RH-Firewall-1-INPUT"), false);
@@ -117,6 +155,8 @@ struct Builder {
   std::map<std::string, VmView> vms;
   SetMembers members;
   FirewallView view;
+  // VIF -> VM for the IPv6 gate's rules (chain_owners()'s gate_vifs).
+  std::map<std::string, std::string> gate_vifs;
 
   VmView &vm(const std::string &name) {
     auto [it, inserted] = vms.try_emplace(name);
@@ -141,8 +181,9 @@ struct Builder {
 
   // Every rule of the table to its VM (its chains' rules and the shared
   // chains' jumps to them) or to the host.
-  void add_table(const std::string &name, const FwTable &table, bool iptables) {
-    const auto owners = owners_of(table, iptables, alias);
+  // Returns the table's chain owners.
+  std::map<std::string, std::string> add_table(const std::string &name, const FwTable &table, bool iptables) {
+    auto owners = owners_of(table, iptables, alias);
     for (const auto &[chain, owner] : owners)
       vm(owner).chains[name].push_back(chain);
     std::map<std::string, std::size_t> position;
@@ -164,19 +205,22 @@ struct Builder {
         owner.raw.push_back(entry);
         for (const auto &use : vif_uses(rule.args))
           vif(owner, use.name).jumps.push_back(name + (use.in ? " in" : " out"));
+      } else if (const std::string gated = name == "ebtables" ? gate_rule_owner(rule, gate_vifs) : "";
+                 !gated.empty()) {
+        vm(gated).raw.push_back(entry); // the IPv6 gate lets its VIF through
       } else if (auto recognized = recognize_chain(rule.chain);
                  (recognized && recognized->kind == ChainKind::global) ||
-                 (rule.chain == kForward && name != "ip6tables" &&
-                  host_forward_rule(rule, at == chain_size[rule.chain]))) {
+                 (rule.chain == kForward && host_forward_rule(rule, at == chain_size[rule.chain]))) {
         view.host.raw.push_back(entry);
       }
     }
+    return owners;
   }
 
   void fill_rules(VmView &vm) {
     if (vm.system) {
       // One chain: from the VM RETURN (unfiltered), to it the final target.
-      std::vector<const ViewRule *> rules = iptables_rules(vm, vm.def_chain);
+      std::vector<const ViewRule *> rules = chain_rules(vm, vm.def_chain);
       if (!rules.empty() && is_unconditional(rules.back()->args))
         vm.ingress_default = target_of(rules.back()->args);
       for (const auto *rule : rules)
@@ -185,26 +229,30 @@ struct Builder {
       return;
     }
     auto read_chain = [&](const std::string &chain, Direction direction,
-                          std::vector<ReadBackRule> &into, std::string &default_target) {
+                          std::vector<ReadBackRule> &into, std::string &default_target, bool ipv6) {
       if (chain.empty())
         return;
-      std::vector<const ViewRule *> rules = iptables_rules(vm, chain);
+      std::vector<const ViewRule *> rules = chain_rules(vm, chain, ipv6 ? "ip6tables" : "iptables");
       default_target = take_default(rules);
       for (const auto *rule : rules) {
-        ReadBackRule read = read_back_rule(direction, rule->args, members);
+        ReadBackRule read = read_back_rule(direction, rule->args, members, ipv6);
         read.rule = *rule;
         into.push_back(std::move(read));
       }
+      if (ipv6)
+        into = group_cidr_rules(std::move(into));
     };
-    read_chain(vm.ingress_chain, Direction::ingress, vm.ingress, vm.ingress_default);
-    read_chain(vm.egress_chain, Direction::egress, vm.egress, vm.egress_default);
+    read_chain(vm.ingress_chain, Direction::ingress, vm.ingress, vm.ingress_default, false);
+    read_chain(vm.egress_chain, Direction::egress, vm.egress, vm.egress_default, false);
+    read_chain(vm.ingress6_chain, Direction::ingress, vm.ingress6, vm.ingress6_default, true);
+    read_chain(vm.egress6_chain, Direction::egress, vm.egress6, vm.egress6_default, true);
   }
 
   // The sets by name and, for rule sets, by the VM part of their name (in
   // printed order): built once, looked up per VM.
   struct SetIndex {
     std::unordered_map<std::string, const IpSet *> by_name;
-    std::unordered_map<std::string, std::vector<std::size_t>> rule_sets_by_base;
+    std::unordered_map<std::string, std::vector<std::size_t>> rule_sets_by_base; // and NIC sets
   };
   std::optional<SetIndex> set_index;
 
@@ -214,8 +262,8 @@ struct Builder {
       const auto &sets = snapshot.ipsets->sets;
       for (std::size_t i = 0; i < sets.size(); ++i) {
         set_index->by_name.emplace(sets[i].name, &sets[i]);
-        if (auto rule_set = recognize_rule_set(sets[i].name))
-          set_index->rule_sets_by_base[rule_set->set_base].push_back(i);
+        if (auto base = set_base_of(sets[i].name)) // per-rule and per-NIC sets
+          set_index->rule_sets_by_base[*base].push_back(i);
       }
     }
     return *set_index;
@@ -228,7 +276,7 @@ struct Builder {
     if (!vm.ipset.empty())
       used.push_back(vm.ipset);
     for (const auto &rule : vm.raw)
-      if (rule.table == "iptables")
+      if (rule.table == "iptables" || rule.table == "ip6tables")
         if (auto match = set_match(rule.args))
           add_unique(used, match->name);
     if (!snapshot.ipsets)
@@ -259,13 +307,14 @@ struct Builder {
       members = set_members_of(*snapshot.ipsets);
     view.warnings = snapshot.warnings;
     view.have_iptables = snapshot.iptables.has_value();
+    view.have_ip6tables = snapshot.ip6tables.has_value();
     view.have_ebtables = snapshot.ebtables.has_value();
     view.have_arptables = snapshot.arptables.has_value();
     view.have_ipsets = snapshot.ipsets.has_value();
     if (snapshot.iptables)
-      add_table("iptables", *snapshot.iptables, true);
+      add_gate_vifs(*snapshot.iptables, add_table("iptables", *snapshot.iptables, true), gate_vifs);
     if (snapshot.ip6tables)
-      add_table("ip6tables", *snapshot.ip6tables, true);
+      add_gate_vifs(*snapshot.ip6tables, add_table("ip6tables", *snapshot.ip6tables, true), gate_vifs);
     if (snapshot.ebtables)
       add_table("ebtables", *snapshot.ebtables, false);
     if (snapshot.arptables)
@@ -275,6 +324,7 @@ struct Builder {
     const std::vector<const IpSet *> unused = unused_sets_of(snapshot);
     for (auto &[name, vm] : vms) {
       fill_identity(vm, snapshot, members);
+      fill_nics(vm, snapshot, members);
       fill_protections(vm);
       fill_rules(vm);
       fill_sets(vm);
@@ -294,7 +344,7 @@ struct Builder {
 } // namespace
 
 FirewallView build_view(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms) {
-  Builder builder{snapshot, known_chain_names(known_vms), {}, {}, {}, std::nullopt};
+  Builder builder{snapshot, known_chain_names(known_vms), {}, {}, {}, {}, std::nullopt};
   return builder.build();
 }
 

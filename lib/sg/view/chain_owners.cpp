@@ -2,6 +2,7 @@
 // (hashed when long) names, recognized by recognize_chain() and the names of
 // the VMs we know.
 #include "build_parts.hpp"
+#include "rule_match.hpp"
 #include "sg_names.hpp"
 #include "text.hpp"
 
@@ -96,6 +97,28 @@ std::map<std::string, std::string> owners_of(const FwTable &table, bool iptables
   return owners;
 }
 
+void add_gate_vifs(const FwTable &table, const std::map<std::string, std::string> &owners,
+                   std::map<std::string, std::string> &gate_vifs) {
+  for (const auto &rule : table.rules) {
+    auto owner = owners.find(rule.chain);
+    if (owner == owners.end())
+      owner = owners.find(rule.target());
+    if (owner == owners.end())
+      continue;
+    for (const auto &use : vif_uses(rule.args))
+      gate_vifs.emplace(use.name, owner->second);
+  }
+}
+
+std::string gate_rule_owner(const FwRule &rule, const std::map<std::string, std::string> &gate_vifs) {
+  if (rule.chain != kIpv6Gate)
+    return "";
+  for (const auto &use : vif_uses(rule.args))
+    if (auto found = gate_vifs.find(use.name); found != gate_vifs.end())
+      return found->second;
+  return "";
+}
+
 } // namespace view_detail
 
 RulesByChain rules_by_chain(const FwTable &table) {
@@ -105,11 +128,21 @@ RulesByChain rules_by_chain(const FwTable &table) {
   return out;
 }
 
+std::string ipv6_gate_owner(const FwRule &rule, const ChainOwners &owners) {
+  return view_detail::gate_rule_owner(rule, owners.gate_vifs);
+}
+
 ChainOwners chain_owners(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms) {
   const auto alias = view_detail::known_chain_names(known_vms);
   ChainOwners owners;
-  if (snapshot.iptables)
+  if (snapshot.iptables) {
     owners.iptables = view_detail::owners_of(*snapshot.iptables, true, alias);
+    view_detail::add_gate_vifs(*snapshot.iptables, owners.iptables, owners.gate_vifs);
+  }
+  if (snapshot.ip6tables) {
+    owners.ip6tables = view_detail::owners_of(*snapshot.ip6tables, true, alias);
+    view_detail::add_gate_vifs(*snapshot.ip6tables, owners.ip6tables, owners.gate_vifs);
+  }
   if (snapshot.ebtables)
     owners.ebtables = view_detail::owners_of(*snapshot.ebtables, false, alias);
   if (snapshot.arptables)

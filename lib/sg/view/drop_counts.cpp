@@ -15,12 +15,13 @@ namespace {
 bool drops(const ViewRule &rule) { return target_of(rule.args) == "DROP"; }
 
 // DHCP's ports in any table's spelling (iptables --sport/--dport, ebtables
-// --ip-sport/--ip-dport, with or without ranges' first port).
+// --ip-sport/--ip-dport, with or without ranges' first port); DHCPv6's
+// server port too (ip6tables -def drops udp sport 547 from the VM).
 bool dhcp_rule(const ViewRule &rule) {
   for (const char *option : {"--sport", "--dport", "--ip-sport", "--ip-dport",
                              "--ip-source-port", "--ip-destination-port"})
     if (auto value = option_value(rule.args, {option}))
-      if (value->value == "67" || value->value == "68")
+      if (value->value == "67" || value->value == "68" || value->value == "547")
         return true;
   return false;
 }

@@ -62,7 +62,16 @@ constexpr std::string_view kUserVm = "{name}{kind}{naming}  [chains: {chains}]\n
                                      "  IPs:        {ips}{ipset}\n"
                                      "  MAC:        {mac}\n"
                                      "  Protection: {protections}\n"
-                                     "{vmops}{leftovers}{drops}{ingress}{egress}{sets}";
+                                     "{vmops}{leftovers}{drops}{ingress}{egress}{ingress6}{egress6}{sets}";
+// A VM with several NICs or with IPv6: one block per NIC instead of the
+// VM-wide IPs, MAC and protections (which stay in the JSON, for NIC 0's
+// consumers).
+constexpr std::string_view kUserVmNics = "{name}{kind}{naming}  [chains: {chains}]\n"
+                                         "  VIFs:       {vifs}\n"
+                                         "{nics}"
+                                         "{vmops}{leftovers}{drops}{ingress}{egress}{ingress6}{egress6}{sets}";
+constexpr std::string_view kNic = "  NIC {device}: {vifs}  MAC {mac}  IPv4 {ipv4}{ipset}  IPv6 {ipv6}{ipset6}\n"
+                                  "    Protection: {protections}\n";
 constexpr std::string_view kSystemVm = "{name}{kind}{naming}  [chains: {chains}]\n"
                                        "  VIFs:       {vifs}\n"
                                        "  Traffic:    from the VM {egress_default}, to the VM {default}\n"
@@ -78,10 +87,31 @@ std::string_view protection_form(const std::string &name) {
     return "MAC anti-spoofing{in_place}{missing_vifs}{how}";
   if (name == "arp")
     return "ARP anti-spoofing{in_place}{missing_vifs}{how}";
+  if (name == "ipv6")
+    return "IPv6 source check{in_place}{missing_vifs}{how}";
+  if (name == "ra")
+    return "RA guard{in_place}{missing_vifs}{how}";
+  if (name == "na")
+    return "NA target check{in_place}{missing_vifs}{how}";
+  if (name == "dhcpv6")
+    return "DHCPv6 server guard{in_place}{missing_vifs}{how}";
   return "DHCP anti-spoofing{in_place}{missing_vifs}{how}";
 }
 
-std::string_view rules_form(Direction direction, bool chain) {
+// Several NICs or IPv6: the NIC blocks say more than the VM-wide lines.
+bool shows_nics(const VmView &vm) {
+  if (vm.nics.size() > 1 || !vm.def6_chain.empty())
+    return true;
+  return std::any_of(vm.nics.begin(), vm.nics.end(), [](const ViewNic &nic) { return !nic.ipset6.empty(); });
+}
+
+std::string_view rules_form(Direction direction, bool chain, bool ipv6) {
+  if (ipv6 && direction == Direction::ingress)
+    return chain ? "  Ingress IPv6 ({chain} in ip6tables, default: {default})\n{rules}"
+                 : "  Ingress IPv6: no chain\n";
+  if (ipv6)
+    return chain ? "  Egress IPv6 ({chain} in ip6tables, default: {default})\n{rules}"
+                 : "  Egress IPv6: no chain\n";
   if (direction == Direction::ingress)
     return chain ? "  Ingress ({chain}, default: {default})\n{rules}" : "  Ingress: no chain\n";
   return chain ? "  Egress ({chain}, default: {default})\n{rules}" : "  Egress: no chain\n";
@@ -192,11 +222,12 @@ struct Walk {
     p.close();
   }
 
-  void protections(const VmView &vm) {
+  // `separator`: the indentation under the first one.
+  void protections(const std::vector<Protection> &list, std::string_view separator = "\n              ") {
     if (!p.shows("protections"))
       return;
-    p.open_object("protections", Layout::list("\n              "));
-    for (const auto &pr : vm.protections) {
+    p.open_object("protections", Layout::list(separator));
+    for (const auto &pr : list) {
       p.open_object(pr.name, Layout::of_form(protection_form(pr.name)));
       const bool partly = !pr.in_place() && !pr.vifs.empty();
       p.field("in_place", pr.in_place(), pr.in_place() ? ": yes" : partly ? ": PARTLY" : ": NO");
@@ -224,6 +255,8 @@ struct Walk {
       p.field("cidrs", rule.sg.cidrs, "");
     }
     p.field("set", rule.set, "");
+    if (rule.merged > 1) // ip6tables' per-CIDR rules shown as one
+      p.field("merged", static_cast<std::uint64_t>(rule.merged), "");
     if (rule.set_missing)
       p.field("set_missing", true, ""); // in `text`: "[set X does not exist]"
     p.field("target", rule.target, "");
@@ -233,11 +266,16 @@ struct Walk {
     p.close();
   }
 
+  // `ipv6`: the ip6tables twin (hidden in the text when `shown` is false:
+  // the VM has no chain there).
   void rules(const char *key, Direction direction, const std::string &chain,
-             const std::vector<ReadBackRule> &rules, const std::string &default_target, std::size_t width) {
+             const std::vector<ReadBackRule> &rules, const std::string &default_target, std::size_t width,
+             std::optional<bool> ipv6_shown = std::nullopt) {
     if (!p.shows(key))
       return;
-    p.open_object(key, Layout::of_form(rules_form(direction, !chain.empty())));
+    const bool ipv6 = ipv6_shown.has_value();
+    p.open_object(key, ipv6 && !*ipv6_shown ? Layout::hidden()
+                                            : Layout::of_form(rules_form(direction, !chain.empty(), ipv6)));
     if (chain.empty())
       p.field("chain", nullptr, "");
     else
@@ -250,6 +288,33 @@ struct Walk {
     p.close();
   }
 
+  // The NICs (ViewNic), each with its addresses and protections.
+  void nics(const VmView &vm) {
+    if (!p.shows("nics"))
+      return;
+    p.open_array("nics", Layout::list(""));
+    for (const auto &nic : vm.nics) {
+      p.open_object("", Layout::of_form(kNic));
+      p.field("device", nic.device, std::to_string(nic.device));
+      p.field("vifs", nic.vifs, nic.vifs.empty() ? std::string("none") : join_strings(nic.vifs, ", "));
+      p.field("mac", nic.mac, nic.mac ? *nic.mac : std::string("unknown"));
+      auto set_text = [](const std::string &set, bool missing) {
+        return set.empty() ? std::string() : missing ? " (set " + set + " DOES NOT EXIST)" : " (set " + set + ")";
+      };
+      p.field("ipset", nic.ipset, set_text(nic.ipset, nic.ipset_missing));
+      if (nic.ipset_missing)
+        p.field("ipset_missing", true, "");
+      p.field("ipv4", nic.ipv4, nic.ipv4.empty() ? std::string("none") : join_strings(nic.ipv4, ", "));
+      p.field("ipset6", nic.ipset6, set_text(nic.ipset6, nic.ipset6_missing));
+      if (nic.ipset6_missing)
+        p.field("ipset6_missing", true, "");
+      p.field("ipv6", nic.ipv6, nic.ipv6.empty() ? std::string("none") : join_strings(nic.ipv6, ", "));
+      protections(nic.protections, "\n                ");
+      p.close();
+    }
+    p.close();
+  }
+
   void user_vm(const VmView &vm) {
     std::string ipset;
     if (!vm.ipset.empty()) // with ipset_missing
@@ -259,18 +324,23 @@ struct Walk {
       p.field("ipset_missing", true, "");
     p.field("ips", vm.ips, vm.ips.empty() ? std::string("none") : join_strings(vm.ips, ", "));
     p.field("mac", vm.mac, vm.mac ? *vm.mac : std::string("unknown (no MAC rule)"));
-    protections(vm);
+    protections(vm.protections);
+    nics(vm);
     vmops(vm);
     leftovers(vm.leftovers, "  Leftovers:  ");
     drop_counts(vm.drops, kVmDrops, "{text} {packets}", false);
     // One column for the counters of both directions.
     std::size_t width = 0;
-    for (const auto *list : {&vm.ingress, &vm.egress})
+    for (const auto *list : {&vm.ingress, &vm.egress, &vm.ingress6, &vm.egress6})
       for (const auto &rule : *list)
         width = std::max(width, rule_line_size(rule));
     width = std::min<std::size_t>(width, 60);
     rules("ingress", Direction::ingress, vm.ingress_chain, vm.ingress, vm.ingress_default, width);
     rules("egress", Direction::egress, vm.egress_chain, vm.egress, vm.egress_default, width);
+    // The ip6tables twins, when the VM has any chain there.
+    const bool v6 = !vm.ingress6_chain.empty() || !vm.egress6_chain.empty() || !vm.def6_chain.empty();
+    rules("ingress6", Direction::ingress, vm.ingress6_chain, vm.ingress6, vm.ingress6_default, width, v6);
+    rules("egress6", Direction::egress, vm.egress6_chain, vm.egress6, vm.egress6_default, width, v6);
   }
 
   // CloudStack's system VM chain: RETURN for traffic from the VM (not
@@ -384,7 +454,10 @@ struct Walk {
   }
 
   void vm(const VmView &vm) {
-    p.open_object("", Layout::of_form(o.raw ? kRawVm : vm.system ? kSystemVm : kUserVm));
+    p.open_object("", Layout::of_form(o.raw      ? kRawVm
+                                      : vm.system ? kSystemVm
+                                      : shows_nics(vm) ? kUserVmNics
+                                                       : kUserVm));
     p.field("name", vm.name, vm.name);
     p.field("kind", vm.system ? "system" : "user", vm.system ? "  system VM" : "  user VM");
     p.field("naming", to_string(vm.naming), vm.naming == Naming::old ? " (older CloudStack naming)" : "");

@@ -12,6 +12,7 @@
 namespace vifwall {
 
 using view_detail::Args;
+using view_detail::option_value;
 using view_detail::SetMatch;
 
 namespace {
@@ -85,13 +86,13 @@ RuleWords scan_words(const Args &args, bool ingress) {
         w.addresses.push_back(address.find('/') == std::string::npos ? member_as_cidr(address) : address);
     } else if (word == "-m" || word == "--match") {
       const std::string module = value();
-      static const std::set<std::string> kModules = {"tcp", "udp", "icmp", "state",
+      static const std::set<std::string> kModules = {"tcp", "udp", "icmp", "icmp6", "state",
                                                       "conntrack", "set", "comment"};
       if (!kModules.count(module))
         ok = false;
     } else if (word == "--dport" || word == "--destination-port") {
       w.dport = value();
-    } else if (word == "--icmp-type") {
+    } else if (word == "--icmp-type" || word == "--icmpv6-type") {
       w.icmp = value();
     } else if (word == "--state" || word == "--ctstate") {
       if (value() != "NEW")
@@ -123,14 +124,14 @@ RuleWords scan_words(const Args &args, bool ingress) {
 
 // The protocol and its ports or ICMP type into `sg`; false when they do not
 // fit together (ports on ICMP, a type on TCP, an unknown protocol).
-bool read_protocol(const RuleWords &w, SgRule &sg) {
+bool read_protocol(const RuleWords &w, SgRule &sg, bool ipv6) {
   const auto &dport = w.dport;
   const auto &icmp = w.icmp;
   if (w.protocol.empty() || w.protocol == "all" || w.protocol == "0") {
     sg.protocol = "all";
     return !dport && !icmp;
   }
-  auto number = ip_protocol_number(w.protocol);
+  auto number = ip_protocol_number(w.protocol, ipv6);
   if (!number)
     return false;
   if (*number == 6 || *number == 17) {
@@ -148,13 +149,13 @@ bool read_protocol(const RuleWords &w, SgRule &sg) {
     }
     return ok && !icmp;
   }
-  if (*number == 1) {
-    sg.protocol = "icmp";
+  if (*number == (ipv6 ? 58 : 1)) {
+    sg.protocol = ipv6 ? "icmpv6" : "icmp";
     sg.start = -1;
     sg.end = -1;
     bool ok = true;
     if (icmp) {
-      if (auto type = icmp_type_code(*icmp)) {
+      if (auto type = icmp_type_code(*icmp, ipv6)) {
         sg.start = type->first;
         sg.end = type->second;
       } else {
@@ -169,7 +170,8 @@ bool read_protocol(const RuleWords &w, SgRule &sg) {
 
 // The peers into `sg.cidrs` (and the set into `out`); false when a set
 // member carries element options ("nomatch"): not a set of ours.
-bool read_peers(const RuleWords &w, const SetMembers &sets, SgRule &sg, ReadBackRule &out) {
+bool read_peers(const RuleWords &w, const SetMembers &sets, SgRule &sg, ReadBackRule &out,
+                bool ipv6) {
   bool ok = true;
   if (w.set) {
     out.set = w.set->name;
@@ -186,7 +188,7 @@ bool read_peers(const RuleWords &w, const SetMembers &sets, SgRule &sg, ReadBack
   } else if (!w.addresses.empty()) {
     sg.cidrs = w.addresses;
   } else {
-    sg.cidrs = {"0.0.0.0/0"};
+    sg.cidrs = {ipv6 ? "::/0" : "0.0.0.0/0"};
   }
   return ok;
 }
@@ -207,7 +209,7 @@ bool is_unconditional(const std::vector<std::string> &args) {
 }
 
 ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> &args,
-                            const SetMembers &sets) {
+                            const SetMembers &sets, bool ipv6) {
   ReadBackRule out;
   out.direction = direction;
   out.rule.args = args;
@@ -225,8 +227,8 @@ ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> 
   SgRule sg;
   sg.direction = direction;
   if (ok)
-    ok = read_protocol(words, sg);
-  if (!read_peers(words, sets, sg, out))
+    ok = read_protocol(words, sg, ipv6);
+  if (!read_peers(words, sets, sg, out, ipv6))
     ok = false;
   out.understood = ok;
   if (ok) {
@@ -236,6 +238,36 @@ ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> 
       out.text += " [set " + out.set + " does not exist]";
   } else {
     out.text = join_rule_words(args);
+  }
+  return out;
+}
+
+std::vector<ReadBackRule> group_cidr_rules(std::vector<ReadBackRule> rules) {
+  auto groupable = [](const ReadBackRule &rule) {
+    return rule.understood && rule.set.empty() && rule.sg.cidrs.size() == 1 &&
+           (option_value(rule.rule.args, {"-s", "--source"}) ||
+            option_value(rule.rule.args, {"-d", "--destination"}));
+  };
+  auto same_kind = [](const ReadBackRule &a, const ReadBackRule &b) {
+    return a.sg.protocol == b.sg.protocol && a.sg.start == b.sg.start && a.sg.end == b.sg.end &&
+           a.target == b.target && a.direction == b.direction;
+  };
+  std::vector<ReadBackRule> out;
+  for (auto &rule : rules) {
+    if (!out.empty() && groupable(rule) && groupable(out.back()) && same_kind(out.back(), rule) &&
+        out.back().rule.position + out.back().merged == rule.rule.position) {
+      ReadBackRule &into = out.back();
+      into.sg.cidrs.push_back(rule.sg.cidrs.front());
+      ++into.merged;
+      into.text = format_rule_readable(into.sg);
+      if (into.rule.counters && rule.rule.counters) {
+        into.rule.counters->packets += rule.rule.counters->packets;
+        into.rule.counters->bytes += rule.rule.counters->bytes;
+        into.rule.counters->approximate = into.rule.counters->approximate || rule.rule.counters->approximate;
+      }
+      continue;
+    }
+    out.push_back(std::move(rule));
   }
   return out;
 }

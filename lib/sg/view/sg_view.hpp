@@ -3,9 +3,10 @@
 // that sg-diff compares.
 //
 // Which rules are a VM's: its chains (iptables ingress <c>, egress <c>-eg,
-// default <c>-def or CloudStack's older <base>-def; ebtables and arptables
-// chain <c>; a system VM's one chain), and the rules of shared chains
-// (FORWARD, BRIDGE-FIREWALL) that jump to them.  Chains are recognized by
+// default <c>-def or CloudStack's older <base>-def, and their ip6tables
+// twins of the same names; ebtables and arptables chain <c>; a system VM's
+// one chain), the rules of shared chains (FORWARD, BRIDGE-FIREWALL) that
+// jump to them, and the ebtables IPv6 gate's (kIpv6Gate) rules for its VIFs.  Chains are recognized by
 // recognize_chain(), so CloudStack's two naming generations (i-2-3-VM-def and
 // i-2-3-def) and sg-apply's names (hashed when long) all land on their VM.
 // An older-generation default chain belongs to the VM whose ingress or egress
@@ -56,6 +57,7 @@ struct ReadBackRule {
   std::string target;       // -j
   std::string text;         // format_rule_readable(sg), or the raw words
   ViewRule rule;
+  std::size_t merged = 1;   // the rules of the dump it stands for (group_cidr_rules)
 };
 
 // Set name -> members (as IpSet::members: normalized, sorted).
@@ -64,17 +66,29 @@ SetMembers set_members_of(const IpsetDump &dump);
 
 // Reads one rule of an ingress (or egress) chain back.  `sets` gives the
 // members of the sets it may match; a member without a prefix length means
-// a host (/32).  A protocol printed by name (`gre`) becomes its number.
+// a host (/32, /128).  A protocol printed by name (`gre`) becomes its number.
+// `ipv6`: a rule of ip6tables (ICMPv6 as "icmpv6", no address as ::/0).
 ReadBackRule read_back_rule(Direction direction, const std::vector<std::string> &args,
-                            const SetMembers &sets);
+                            const SetMembers &sets, bool ipv6 = false);
+
+// ip6tables holds one rule per CIDR (sg_render.hpp's render_vm_rules): runs
+// of understood rules with the same protocol, ports or type and target and
+// an address each (no set) become one rule of all their CIDRs, as the rule
+// string had it.  The merged rule keeps the first one's words and position
+// and the sum of their counters; `merged` counts the rules it stands for.
+std::vector<ReadBackRule> group_cidr_rules(std::vector<ReadBackRule> rules);
 
 // Whether an unconditional "-j TARGET" (nothing else) -- a chain's default.
 bool is_unconditional(const std::vector<std::string> &args);
 
 // One anti-spoofing protection and the VIFs it covers.
 struct Protection {
-  std::string name;                      // "ip", "mac", "arp", "dhcp"
-  std::string how;                       // "iptables", "ebtables", "arptables"
+  // "ip", "mac", "arp", "dhcp"; for IPv6 (ip6tables -def): "ipv6" (source
+  // check), "ra" (router advertisements and redirects from the VM dropped),
+  // "na" (neighbour advertisements only for its own addresses), "dhcpv6"
+  // (DHCPv6 server traffic from the VM dropped)
+  std::string name;
+  std::string how;                       // "iptables", "ip6tables", "ebtables", "arptables"
   std::vector<std::string> vifs;         // VIFs with the protection
   std::vector<std::string> missing_vifs; // VIFs of the VM without it
   bool in_place() const { return !vifs.empty() && missing_vifs.empty(); }
@@ -125,6 +139,23 @@ struct DropCount {
   std::vector<ViewRule> rules; // the rules counted (a policy: position 0, no args)
 };
 
+// One NIC of a user VM as the firewall has it (issue #15): the VIFs whose
+// -def rules check the same address set, that set's members, the MAC its
+// ebtables rules let through.  The device comes from the set's name
+// (sg_names.hpp: <vm> for NIC 0, <set_base>-n<N>, -6, -6n<N>), else from
+// the VIF's name (vif7.1 is device 1).
+struct ViewNic {
+  int device = 0;
+  std::vector<std::string> vifs;
+  std::optional<std::string> mac;
+  std::string ipset, ipset6;             // "" when none checks its VIFs
+  bool ipset_missing = false, ipset6_missing = false; // checked but not in the dump
+  std::vector<std::string> ipv4, ipv6;   // the sets' members
+  // Like VmView::protections, over the NIC's VIFs (the IPv6 ones when any
+  // VIF of the NIC has IPv6: rules in ip6tables or the IPv6 gate).
+  std::vector<Protection> protections;
+};
+
 enum class Naming {
   current, // <vm>-def: CloudStack 4.x's vmops and sg-apply
   old,     // <base>-def (i-2-3-def): CloudStack before 4.9-ish
@@ -143,11 +174,19 @@ struct VmView {
   bool ipset_missing = false;        // referenced but not in the ipset dump
   std::vector<std::string> ips;      // its members
   std::optional<std::string> mac;    // from the ebtables (or arptables) rules
-  std::vector<Protection> protections; // ip, mac, arp, dhcp (user VMs)
+  // ip, mac, arp, dhcp (user VMs), and ipv6, ra, na, dhcpv6 when a VIF has
+  // IPv6 (rules in ip6tables or the IPv6 gate), over all its VIFs.
+  std::vector<Protection> protections;
+  std::vector<ViewNic> nics;          // user VMs, by device
   std::vector<ReadBackRule> ingress, egress; // without the final default rule
   // The final unconditional target of each chain ("DROP", "RETURN", ...);
   // "" when the chain is missing or does not end with one.
   std::string ingress_default, egress_default;
+  // The same for the ip6tables twins of the chains (same names); the chain
+  // names are "" when ip6tables has no such chain of the VM.
+  std::string ingress6_chain, egress6_chain, def6_chain;
+  std::vector<ReadBackRule> ingress6, egress6; // CIDRs grouped (group_cidr_rules)
+  std::string ingress6_default, egress6_default;
   std::vector<ViewRule> raw;          // every rule of the VM, grouped by table
                                       // (iptables, ip6tables, ebtables, arptables)
   std::vector<IpSet> sets;            // the sets its rules use, and leftovers
@@ -180,7 +219,8 @@ struct FirewallView {
   std::vector<VmView> vms; // sorted by natural_less of the name (find() relies on it)
   std::vector<std::string> warnings;
   // Which tables were read (a VM's protections can only be judged from them).
-  bool have_iptables = false, have_ebtables = false, have_arptables = false, have_ipsets = false;
+  bool have_iptables = false, have_ip6tables = false, have_ebtables = false, have_arptables = false,
+       have_ipsets = false;
 
   const VmView *find(const std::string &name) const;
 };
@@ -210,10 +250,20 @@ RulesByChain rules_by_chain(const FwTable &table);
 
 // The owner of a chain as build_view groups it ("" for chains of no VM):
 // exposed for sg_compare, which must group live rules the same way.
+// ebtables: also the IPv6 gate's rules are their VIF's VM's (gate_vifs).
 struct ChainOwners {
-  std::map<std::string, std::string> iptables, ebtables, arptables; // chain -> VM
+  std::map<std::string, std::string> iptables, ip6tables, ebtables, arptables; // chain -> VM
+  // VIF -> VM, for the rules of the shared IPv6 gate (kIpv6Gate), which name
+  // a VIF and jump nowhere: the VM whose chains (iptables or ip6tables) that
+  // VIF goes through.
+  std::map<std::string, std::string> gate_vifs;
 };
 ChainOwners chain_owners(const FirewallSnapshot &snapshot, const std::vector<std::string> &known_vms);
+
+// The VM an ebtables rule of the IPv6 gate (kIpv6Gate, "-i/-o VIF -j
+// RETURN") is for: the owner of the VIF it names ("" for any other rule,
+// and for a VIF of no VM's chains).
+std::string ipv6_gate_owner(const FwRule &rule, const ChainOwners &owners);
 
 struct ViewTextOptions {
   bool counters = true; // packet/byte counts per rule when the dump has them

@@ -171,3 +171,35 @@ TEST_CASE("a table that was not read is trouble for the VMs and the host that ne
                           "the ipsets were not read: the set members of i-2-3-VM and i-2-5-VM were not "
                           "compared"});
 }
+
+TEST_CASE("a running VM's other NIC is unprotected without its jumps, when its state has the NIC",
+          "[sg_compare][compare_vm]") {
+  const std::string dir = "sgshow/ipv6-two-nics";
+  RunningHost running;
+  RunningVm vm;
+  vm.name = "i-2-3-VM";
+  vm.dom_id = 7;
+  vm.filtered_ifaces = {"vif7.0", "tap7.0"};
+  vm.other_nic_ifaces = {"vif7.1", "vif7.2"}; // device 2: no NIC of the state, not filtered
+  running.vms.push_back(vm);
+  const Comparison clean = compare_firewall(desired_of(dir), snapshot_of(dir), running);
+  INFO(render_comparison_text(clean));
+  CHECK_FALSE(clean.differs());
+
+  std::vector<Edit> unjumped;
+  for (const char *side : {"in", "out"})
+    for (auto file : {kIpt, &FirewallTexts::ip6tables})
+      unjumped.push_back({file,
+                          std::string("[0:0] -A BRIDGE-FIREWALL -m physdev --physdev-") + side +
+                              " vif7.1 --physdev-is-bridged -j i-2-3-VM-def\n",
+                          ""});
+  unjumped.push_back({kEb, "[0:0] -A FORWARD -i vif7.1 -j i-2-3-VM\n", ""});
+  unjumped.push_back({kEb, "[0:0] -A FORWARD -o vif7.1 -j i-2-3-VM\n", ""});
+  const Comparison c = compare_firewall(desired_of(dir), snapshot_of(dir, unjumped), running);
+  INFO(render_comparison_text(c));
+  std::vector<std::string> unprotected;
+  for (const auto &d : vm_of(c, "i-2-3-VM").differences)
+    if (d.kind == DiffKind::unprotected)
+      unprotected.push_back(d.rule);
+  CHECK(unprotected == std::vector<std::string>{"vif7.1"});
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "sg_names.hpp"
 #include "sg_state.hpp"
 #include "sg_view.hpp"
 #include "fake_runner.hpp"
@@ -191,8 +192,10 @@ TEST_CASE("the host checks: what each table shows, policies, the stock RH chain"
   FirewallSnapshot eb_only = snapshot_of("sgshow/xen6-arptables");
   eb_only.iptables.reset();
   const FirewallView eb = build_view(eb_only);
-  REQUIRE(eb.host.checks.size() == 2);
+  // The two ebtables checks and the note that the IPv6 layer is not there.
+  REQUIRE(eb.host.checks.size() == 3);
   CHECK(eb.host.checks[0].what == "ebtables chain DEFAULT_EBTABLES");
+  CHECK_FALSE(eb.host.checks[2].required);
   CHECK(eb.host.complete());
 
   const FirewallView stock = build_view(iptables_only(
@@ -294,4 +297,85 @@ TEST_CASE("drops: each DROP rule's counters under why it drops, for VMs and the 
   CHECK(host.at("ebtables DEFAULT_EBTABLES: -p IPv6") == 44);
   CHECK(host.at("iptables FORWARD: bridged traffic of no VM") == 0);
   CHECK(host.at("iptables " + snapshot.iptables->chains[0].name + ": policy DROP") == 3);
+}
+
+TEST_CASE("ip6tables chains and the IPv6 gate's rules are the VM's; the host has its IPv6 layer",
+          "[sg_view][build_view]") {
+  const FirewallView view = build_view(snapshot_of(kIpv6Nics));
+  REQUIRE(names_of(view) == std::vector<std::string>{"i-2-3-VM"});
+  const VmView &vm = view.vms[0];
+  CHECK(vm.chains.at("ip6tables") == std::vector<std::string>{"i-2-3-VM", "i-2-3-VM-def", "i-2-3-VM-eg"});
+  std::vector<std::string> gate;
+  for (const auto &rule : vm.raw)
+    if (rule.chain == kIpv6Gate)
+      gate.push_back(join_strings(rule.args, " "));
+  CHECK(gate == std::vector<std::string>{"-i vif7.0 -j RETURN", "-o vif7.0 -j RETURN", "-i tap7.0 -j RETURN",
+                                         "-o tap7.0 -j RETURN", "-i vif7.1 -j RETURN", "-o vif7.1 -j RETURN"});
+  // What the host keeps: the gate's DROP, nothing of the VM.
+  std::vector<std::string> host_gate;
+  for (const auto &rule : view.host.raw) {
+    CHECK(rule.chain.rfind("i-2-3-VM", 0) == std::string::npos);
+    if (rule.chain == kIpv6Gate)
+      host_gate.push_back(join_strings(rule.args, " "));
+  }
+  CHECK(host_gate == std::vector<std::string>{"-j DROP"});
+  CHECK(vm.leftovers.empty());
+  CHECK(vm.unused_sets.empty());
+  std::vector<std::string> sets;
+  for (const auto &set : vm.sets)
+    sets.push_back(set.name + " " + set.family);
+  CHECK(sets == std::vector<std::string>{"i-2-3-VM inet", "i-2-3-VM-i1b inet", "i-2-3-VM-n1 inet",
+                                         "i-2-3-VM-6 inet6", "i-2-3-VM-6n1 inet6"});
+  CHECK(texts_of(vm.ingress6) ==
+        std::vector<std::string>{"tcp 22 from 2001:db8:9::/48, 2001:db8:a::/64", "icmpv6 type 128 code any from ::/0"});
+  CHECK(vm.ingress6_default == "DROP");
+  CHECK(texts_of(vm.egress6) == std::vector<std::string>{"tcp 443 to ::/0"});
+  CHECK(vm.egress6_default == "DROP");
+  CHECK(texts_of(vm.ingress) == std::vector<std::string>{"tcp 22 from 10.1.0.0/16", "icmp type any from 0.0.0.0/0"});
+  CHECK(view.host.complete());
+  std::vector<std::string> ipv6_checks;
+  for (const auto &check : view.host.checks)
+    if (check.what.find("IPv6") != std::string::npos || check.what.rfind("ip6tables", 0) == 0) {
+      CHECK(check.present);
+      CHECK(check.required);
+      ipv6_checks.push_back(check.what);
+    }
+  CHECK(ipv6_checks.size() == 7);
+}
+
+TEST_CASE("the host's IPv6 layer: absent is a note, half of it INCOMPLETE", "[sg_view][build_view]") {
+  const FirewallView v4 = build_view(snapshot_of("sgshow/xen6-arptables"));
+  CHECK(v4.host.complete());
+  REQUIRE_FALSE(v4.host.checks.empty());
+  std::size_t notes = 0;
+  for (const auto &check : v4.host.checks)
+    if (check.what.find("IPv6") != std::string::npos) {
+      ++notes;
+      CHECK_FALSE(check.present);
+      CHECK_FALSE(check.required);
+    }
+  CHECK(notes == 1);
+  FirewallSnapshot half = snapshot_of(kIpv6Nics);
+  auto &eb = half.ebtables->rules;
+  eb.erase(std::remove_if(eb.begin(), eb.end(),
+                          [](const FwRule &r) { return r.chain == kDefaultEbtables && r.target() == kIpv6Gate; }),
+           eb.end());
+  const FirewallView view = build_view(half);
+  CHECK_FALSE(view.host.complete());
+  CHECK_FALSE(view.host.absent());
+}
+
+TEST_CASE("a NIC's set that no rule uses is the VM's unused set, not a stranger", "[sg_view][build_view]") {
+  FirewallSnapshot snapshot = snapshot_of(kIpv6Nics);
+  IpSet left;
+  left.name = "i-2-3-VM-6n2"; // NIC 2's, after its rules went
+  left.type = "hash:net";
+  left.family = "inet6";
+  left.members = {"2001:db8:3::5"};
+  snapshot.ipsets->sets.push_back(left);
+  const FirewallView view = build_view(snapshot);
+  const VmView *vm = view.find("i-2-3-VM");
+  REQUIRE(vm);
+  CHECK(vm->unused_sets == std::vector<std::string>{"i-2-3-VM-6n2"});
+  CHECK(vm->nics.size() == 2); // a NIC is its VIFs' rules, not a set alone
 }

@@ -1,8 +1,12 @@
 // lib/sg/view/chain_owners.cpp: which VM each chain is.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "sg_names.hpp"
 #include "sg_view.hpp"
+#include "text.hpp"
 #include "view_fixtures.hpp"
 
 using namespace vifwall;
@@ -76,4 +80,21 @@ TEST_CASE("rules_by_chain keeps each chain's order", "[sg_view][chain_owners]") 
   CHECK(rules.at("a")[0]->target() == "RETURN");
   CHECK(rules.at("a")[1]->target() == "DROP");
   CHECK(rules.at("FORWARD").size() == 1);
+}
+
+TEST_CASE("chain_owners: a VM's ip6tables chains, and the IPv6 gate's rules by their VIF", "[sg_view][chain_owners]") {
+  const FirewallSnapshot snapshot = snapshot_of(kIpv6Nics);
+  const ChainOwners owners = chain_owners(snapshot, {});
+  CHECK(owners.ip6tables == std::map<std::string, std::string>{
+                                {"i-2-3-VM", "i-2-3-VM"}, {"i-2-3-VM-def", "i-2-3-VM"}, {"i-2-3-VM-eg", "i-2-3-VM"}});
+  CHECK(owners.gate_vifs == std::map<std::string, std::string>{
+                                {"tap7.0", "i-2-3-VM"}, {"vif7.0", "i-2-3-VM"}, {"vif7.1", "i-2-3-VM"}});
+  std::vector<std::string> gated, not_gated;
+  for (const auto &rule : snapshot.ebtables->rules)
+    (ipv6_gate_owner(rule, owners).empty() ? not_gated : gated).push_back(rule.chain + " " + join_strings(rule.args, " "));
+  CHECK(gated.size() == 6);
+  for (const auto &rule : gated)
+    CHECK(rule.rfind(kIpv6Gate + " ", 0) == 0);
+  // The VM's own ebtables chain is the VM's by its name, not by the gate.
+  CHECK(std::find(not_gated.begin(), not_gated.end(), kIpv6Gate + " -j DROP") != not_gated.end());
 }

@@ -40,6 +40,7 @@ std::vector<std::pair<std::string, FirewallView>> views() {
   bare.ipsets.reset();
   out.emplace_back("bare", build_view(bare));
   out.emplace_back("empty", build_view(FirewallSnapshot{}));
+  out.emplace_back(kIpv6Nics, build_view(snapshot_of(kIpv6Nics)));
   return out;
 }
 
@@ -58,6 +59,7 @@ TEST_CASE("the text view says what the firewall means", "[sg_view][print_view]")
                 "  yes  FORWARD accepts bridged traffic out of the uplinks (eth0+, eth1+)\n"
                 "  yes  ebtables chain DEFAULT_EBTABLES\n"
                 "  yes  ebtables FORWARD jumps to DEFAULT_EBTABLES\n"
+                "  no   IPv6 layer (setup --ipv6): none, IPv6 is dropped for every port\n"
                 "  yes  no stock FORWARD -j RH-Firewall-1-INPUT (CloudStack removes it)\n"
                 "  Dropped by default:\n"
                 "     0 pkts  iptables FORWARD: bridged traffic of no VM\n"
@@ -230,4 +232,77 @@ TEST_CASE("a system VM, unused sets and warnings in the text; the new JSON keys"
                                                           R"("family":"inet","members":["10.147.41.238"],)"
                                                           R"("used":true})"));
   CHECK(doc.count("host") == 0);
+}
+
+TEST_CASE("a dual-stack VM with two NICs: one block per NIC, IPv6 rules read back", "[sg_view][print_view]") {
+  const FirewallView view = build_view(snapshot_of(kIpv6Nics));
+  ViewTextOptions options;
+  options.host = false;
+  options.counters = false;
+  const std::string text = render_view_text(view, {view.find("i-2-3-VM")}, options);
+  CHECK(text == "i-2-3-VM  user VM  [chains: i-2-3-VM, i-2-3-VM-def, i-2-3-VM-eg]\n"
+                "  VIFs:       vif7.0 (dom-id 7), tap7.0 (dom-id 7), vif7.1 (dom-id 7)\n"
+                "  NIC 0: vif7.0, tap7.0  MAC 06:f8:c8:00:00:09  IPv4 10.1.1.4 (set i-2-3-VM)  "
+                "IPv6 2001:db8:1::4, fe80::4f8:c8ff:fe00:9 (set i-2-3-VM-6)\n"
+                "    Protection: IP anti-spoofing: yes\n"
+                "                MAC anti-spoofing: yes\n"
+                "                ARP anti-spoofing: yes (ebtables)\n"
+                "                DHCP anti-spoofing: yes\n"
+                "                IPv6 source check: yes\n"
+                "                RA guard: yes\n"
+                "                NA target check: yes\n"
+                "                DHCPv6 server guard: yes\n"
+                "  NIC 1: vif7.1  MAC 06:f8:c8:00:00:0a  IPv4 10.2.2.5 (set i-2-3-VM-n1)  "
+                "IPv6 2001:db8:2::5, fe80::4f8:c8ff:fe00:a (set i-2-3-VM-6n1)\n"
+                "    Protection: IP anti-spoofing: yes\n"
+                "                MAC anti-spoofing: yes\n"
+                "                ARP anti-spoofing: yes (ebtables)\n"
+                "                DHCP anti-spoofing: yes\n"
+                "                IPv6 source check: yes\n"
+                "                RA guard: yes\n"
+                "                NA target check: yes\n"
+                "                DHCPv6 server guard: yes\n"
+                "  Ingress (i-2-3-VM, default: drop)\n"
+                "    tcp 22 from 10.1.0.0/16\n"
+                "    icmp type any from 0.0.0.0/0\n"
+                "  Egress (i-2-3-VM-eg, default: drop)\n"
+                "    tcp 443 to 0.0.0.0/0\n"
+                "  Ingress IPv6 (i-2-3-VM in ip6tables, default: drop)\n"
+                "    tcp 22 from 2001:db8:9::/48, 2001:db8:a::/64\n"
+                "    icmpv6 type 128 code any from ::/0\n"
+                "  Egress IPv6 (i-2-3-VM-eg in ip6tables, default: drop)\n"
+                "    tcp 443 to ::/0\n");
+
+  const auto json = nlohmann::json::parse(render_view_json(view, {view.find("i-2-3-VM")}, false, false));
+  const auto &vm = json["vms"][0];
+  // NIC 0's keys of before NICs, unchanged.
+  CHECK(vm["ips"] == nlohmann::json::array({"10.1.1.4"}));
+  CHECK(vm["mac"] == "06:f8:c8:00:00:09");
+  CHECK(vm["ipset"] == "i-2-3-VM");
+  REQUIRE(vm["nics"].size() == 2);
+  const auto &nic1 = vm["nics"][1];
+  CHECK(nic1["device"] == 1);
+  CHECK(nic1["vifs"] == nlohmann::json::array({"vif7.1"}));
+  CHECK(nic1["mac"] == "06:f8:c8:00:00:0a");
+  CHECK(nic1["ipv4"] == nlohmann::json::array({"10.2.2.5"}));
+  CHECK(nic1["ipset6"] == "i-2-3-VM-6n1");
+  CHECK(nic1["ipv6"] == nlohmann::json::array({"2001:db8:2::5", "fe80::4f8:c8ff:fe00:a"}));
+  CHECK(nic1["protections"]["ra"]["in_place"] == true);
+  CHECK(vm["ingress6"]["chain"] == "i-2-3-VM");
+  CHECK(vm["ingress6"]["rules"][0]["cidrs"] == nlohmann::json::array({"2001:db8:9::/48", "2001:db8:a::/64"}));
+  CHECK(vm["ingress6"]["rules"][0]["merged"] == 2);
+  CHECK(vm["egress6"]["default"] == "DROP");
+}
+
+TEST_CASE("an IPv4-only VM reads as before: no NIC blocks, no IPv6 sections", "[sg_view][print_view]") {
+  const FirewallView view = build_view(snapshot_of("sgshow/xen6-arptables"));
+  ViewTextOptions options;
+  options.host = false;
+  const std::string text = render_view_text(view, {view.find("i-2-5-VM")}, options);
+  CHECK(text.find("NIC 0") == std::string::npos);
+  CHECK(text.find("IPv6") == std::string::npos);
+  CHECK(text.find("  IPs:        10.147.41.240, 10.147.41.241 (set i-2-5-VM)\n") != std::string::npos);
+  const auto json = nlohmann::json::parse(render_view_json(view, {view.find("i-2-5-VM")}, false, false));
+  CHECK(json["vms"][0]["nics"].size() == 1);
+  CHECK(json["vms"][0]["ingress6"]["chain"].is_null());
 }

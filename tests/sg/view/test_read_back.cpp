@@ -136,3 +136,55 @@ TEST_CASE("is_unconditional and set_members_of", "[sg_view][read_back]") {
   CHECK(members.at("a") == a.members);
   CHECK(members.at("b").empty());
 }
+
+TEST_CASE("read_back_rule in ip6tables: ICMPv6 in every spelling, IPv6 peers", "[sg_view][read_back]") {
+  auto v6 = [](std::vector<std::string> args) { return read_back_rule(Direction::ingress, args, kSets, true); };
+  for (const std::string protocol : {"ipv6-icmp", "icmpv6", "58"})
+    for (const std::string type : {"128", "echo-request"}) {
+      INFO(protocol << " " << type);
+      auto echo = v6({"-p", protocol, "-m", "icmp6", "--icmpv6-type", type, "-j", "ACCEPT"});
+      CHECK(echo.understood);
+      CHECK(echo.text == "icmpv6 type 128 code any from ::/0");
+    }
+  auto any_type = v6({"-p", "ipv6-icmp", "-j", "ACCEPT"});
+  CHECK(any_type.text == "icmpv6 type any from ::/0");
+  auto host = v6({"-s", "2001:db8::1/128", "-p", "tcp", "-m", "tcp", "--dport", "22", "-m", "state",
+                  "--state", "NEW", "-j", "ACCEPT"});
+  CHECK(host.text == "tcp 22 from 2001:db8::1/128");
+  auto set = v6({"-p", "udp", "-m", "set", "--match-set", "v6", "src", "-m", "udp", "--dport", "53", "-m",
+                 "state", "--state", "NEW", "-j", "ACCEPT"});
+  CHECK(set.text == "udp 53 from 2001:db8::1/128, 2001:db8:1::/48");
+  // In iptables, protocol 58 is just a number: no ICMPv6 type is read there.
+  CHECK_FALSE(in({"-p", "ipv6-icmp", "-m", "icmp6", "--icmpv6-type", "128", "-j", "ACCEPT"}).understood);
+}
+
+TEST_CASE("group_cidr_rules: ip6tables' rule per CIDR reads as the one rule it was", "[sg_view][read_back]") {
+  auto rule = [](std::string cidr, std::string port, std::size_t position, std::uint64_t packets) {
+    ReadBackRule read = read_back_rule(Direction::ingress,
+                                       {"-s", cidr, "-p", "tcp", "-m", "tcp", "--dport", port, "-m", "state",
+                                        "--state", "NEW", "-j", "ACCEPT"},
+                                       {}, true);
+    read.rule.position = position;
+    read.rule.counters = RuleCounters{packets, packets * 100, false};
+    return read;
+  };
+  const auto grouped = group_cidr_rules({rule("2001:db8:9::/48", "22", 1, 1), rule("2001:db8:a::/64", "22", 2, 2),
+                                         rule("2001:db8:b::/64", "80", 3, 4), rule("2001:db8:c::/64", "80", 5, 8)});
+  REQUIRE(grouped.size() == 3);
+  CHECK(grouped[0].text == "tcp 22 from 2001:db8:9::/48, 2001:db8:a::/64");
+  CHECK(grouped[0].merged == 2);
+  CHECK(grouped[0].rule.position == 1);
+  CHECK(grouped[0].rule.counters->packets == 3);
+  CHECK(grouped[0].rule.counters->bytes == 300);
+  // Another port is another rule; a rule between them (position 4) keeps
+  // two of the same port apart.
+  CHECK(grouped[1].text == "tcp 80 from 2001:db8:b::/64");
+  CHECK(grouped[2].text == "tcp 80 from 2001:db8:c::/64");
+  // A rule with a set is never merged into another.
+  ReadBackRule with_set = read_back_rule(Direction::ingress,
+                                         {"-p", "tcp", "-m", "tcp", "--dport", "22", "-m", "set", "--match-set",
+                                          "v6", "src", "-m", "state", "--state", "NEW", "-j", "ACCEPT"},
+                                         kSets, true);
+  with_set.rule.position = 3;
+  CHECK(group_cidr_rules({rule("2001:db8:9::/48", "22", 2, 1), with_set}).size() == 2);
+}

@@ -98,3 +98,89 @@ TEST_CASE("identity from iptables alone: chains by role, own set by name, no MAC
   CHECK(router->ipset.empty());
   CHECK(router->protections.empty());
 }
+
+TEST_CASE("a dual-stack VM with two NICs: each NIC's VIFs, addresses and protections", "[sg_view][vm_identity]") {
+  const FirewallView view = build_view(snapshot_of(kIpv6Nics));
+  const VmView *vm = view.find("i-2-3-VM");
+  REQUIRE(vm);
+  CHECK(vm->def6_chain == "i-2-3-VM-def");
+  CHECK(vm->ingress6_chain == "i-2-3-VM");
+  CHECK(vm->egress6_chain == "i-2-3-VM-eg");
+  REQUIRE(vm->nics.size() == 2);
+  const ViewNic &nic0 = vm->nics[0];
+  CHECK(nic0.device == 0);
+  CHECK(nic0.vifs == std::vector<std::string>{"vif7.0", "tap7.0"});
+  CHECK(nic0.mac == "06:f8:c8:00:00:09");
+  CHECK(nic0.ipset == "i-2-3-VM");
+  CHECK(nic0.ipv4 == std::vector<std::string>{"10.1.1.4"});
+  CHECK(nic0.ipset6 == "i-2-3-VM-6");
+  CHECK(nic0.ipv6 == std::vector<std::string>{"2001:db8:1::4", "fe80::4f8:c8ff:fe00:9"});
+  const ViewNic &nic1 = vm->nics[1];
+  CHECK(nic1.device == 1);
+  CHECK(nic1.vifs == std::vector<std::string>{"vif7.1"});
+  CHECK(nic1.mac == "06:f8:c8:00:00:0a");
+  CHECK(nic1.ipset == "i-2-3-VM-n1");
+  CHECK(nic1.ipv4 == std::vector<std::string>{"10.2.2.5"});
+  CHECK(nic1.ipset6 == "i-2-3-VM-6n1");
+  CHECK(nic1.ipv6 == std::vector<std::string>{"2001:db8:2::5", "fe80::4f8:c8ff:fe00:a"});
+  // The VM-wide fields stay NIC 0's, for the consumers that predate NICs.
+  CHECK(vm->ipset == "i-2-3-VM");
+  CHECK(vm->ips == std::vector<std::string>{"10.1.1.4"});
+  CHECK(vm->mac == "06:f8:c8:00:00:09");
+  for (const auto *list : {&vm->protections, &nic0.protections, &nic1.protections}) {
+    std::vector<std::string> names;
+    for (const auto &p : *list) {
+      INFO(p.name);
+      CHECK(p.in_place());
+      names.push_back(p.name);
+    }
+    CHECK(names == std::vector<std::string>{"ip", "mac", "arp", "dhcp", "ipv6", "ra", "na", "dhcpv6"});
+  }
+}
+
+TEST_CASE("a NIC's IPv6 protection removed by hand shows on that NIC", "[sg_view][vm_identity]") {
+  struct Case {
+    std::string protection;
+    std::vector<std::string> words; // of the vif7.1 rule removed from ip6tables i-2-3-VM-def
+  };
+  for (const Case &c : {Case{"ipv6", {"--physdev-in", "vif7.1", "!", "--match-set"}},
+                        Case{"ra", {"--physdev-in", "vif7.1", "134", "DROP"}},
+                        Case{"na", {"--physdev-in", "vif7.1", "136", "DROP"}},
+                        Case{"dhcpv6", {"--physdev-in", "vif7.1", "547", "DROP"}}}) {
+    INFO(c.protection);
+    FirewallSnapshot snapshot = snapshot_of(kIpv6Nics);
+    const std::size_t before = snapshot.ip6tables->rules.size();
+    drop_rules(*snapshot.ip6tables, "i-2-3-VM-def", c.words);
+    REQUIRE(snapshot.ip6tables->rules.size() < before);
+    const FirewallView view = build_view(snapshot);
+    const VmView *vm = view.find("i-2-3-VM");
+    REQUIRE(vm);
+    REQUIRE(vm->nics.size() == 2);
+    CHECK(protection(vm->nics[0].protections, c.protection).in_place());
+    const Protection &broken = protection(vm->nics[1].protections, c.protection);
+    CHECK(broken.missing_vifs == std::vector<std::string>{"vif7.1"});
+    CHECK(protection(*vm, c.protection).missing_vifs == std::vector<std::string>{"vif7.1"});
+  }
+  // A VIF the IPv6 gate lets through with no ip6tables rule at all is
+  // missing every IPv6 protection.
+  FirewallSnapshot snapshot = snapshot_of(kIpv6Nics);
+  drop_rules(*snapshot.ip6tables, "i-2-3-VM-def", {"vif7.1"});
+  drop_rules(*snapshot.ip6tables, "BRIDGE-FIREWALL", {"vif7.1"});
+  const FirewallView view = build_view(snapshot);
+  const VmView *vm = view.find("i-2-3-VM");
+  REQUIRE(vm);
+  CHECK(protection(*vm, "ipv6").missing_vifs == std::vector<std::string>{"vif7.1"});
+  CHECK(protection(*vm, "ra").missing_vifs == std::vector<std::string>{"vif7.1"});
+}
+
+TEST_CASE("an IPv4-only VM has no IPv6 protections and one NIC", "[sg_view][vm_identity]") {
+  const FirewallView view = build_view(snapshot_of("sgshow/xen6-arptables"));
+  const VmView *vm = view.find("i-2-5-VM");
+  REQUIRE(vm);
+  REQUIRE(vm->nics.size() == 1);
+  CHECK(vm->nics[0].device == 0);
+  CHECK(vm->nics[0].ipv4 == vm->ips);
+  CHECK(vm->nics[0].ipset6.empty());
+  CHECK(vm->protections.size() == 4);
+  CHECK(vm->nics[0].protections.size() == 4);
+}

@@ -14,6 +14,8 @@
 namespace vifwall::test {
 
 inline const std::string kViewData = VIFWALL_TEST_DATA;
+// sg-apply's dual-stack VM with two NICs (tests/data/sgshow/README.md).
+inline const std::string kIpv6Nics = "sgshow/ipv6-two-nics";
 
 // tests/data/<dir> (a snapshot directory) parsed.
 inline FirewallSnapshot snapshot_of(const std::string &dir) {
@@ -47,12 +49,16 @@ inline std::vector<std::string> names_of(const FirewallView &view) {
   return out;
 }
 
-inline const Protection &protection(const VmView &vm, const std::string &name) {
-  for (const auto &p : vm.protections)
+inline const Protection &protection(const std::vector<Protection> &list, const std::string &name) {
+  for (const auto &p : list)
     if (p.name == name)
       return p;
   FAIL("no protection " << name);
   throw;
+}
+
+inline const Protection &protection(const VmView &vm, const std::string &name) {
+  return protection(vm.protections, name);
 }
 
 inline std::vector<const VmView *> all(const FirewallView &view) {
