@@ -124,6 +124,29 @@ pings6 "$A" "$OUT_IP6" || fail "firewall: $A cannot ping the LAN over IPv6"
 pings6 "$A" -I eth1 "$OUT1_IP6" || fail "firewall: $A's NIC 1 cannot ping its LAN over IPv6"
 pings4 "$A" "$OUT_IP" || fail "firewall: $A cannot ping the LAN over IPv4"
 
+# sg-show and sg-diff read the live IPv6 layer back: every NIC, in sync.
+show_out=$("$SIM" dom0 "$name" -- "$BUILD_DIR/tools/sg-show" --state-dir "$E2E_TMP/state" "$A")
+assert_contains "$show_out" "NIC 1: vif21.1" "sg-show shows A's second NIC"
+assert_contains "$show_out" "RA guard: yes" "sg-show shows the RA guard"
+assert_contains "$show_out" "Ingress IPv6" "sg-show shows A's IPv6 ingress rules"
+rc=0
+diff_out=$("$SIM" dom0 "$name" -- "$BUILD_DIR/tools/sg-diff" --state-dir "$E2E_TMP/state" 2>&1) || rc=$?
+[ "$rc" -eq 0 ] || fail "sg-diff right after sg-apply with IPv6 and two NICs (exit $rc): $diff_out"
+# (the whole listing first: grep -m1 closing the pipe early would kill
+# ip6tables with SIGPIPE, and pipefail would end the test without a word)
+listing=$(dom0 ip6tables -S "$A-def")
+rule=$(grep -m1 -- '--icmpv6-type 134 -j DROP' <<<"$listing" | sed 's/^-A /-D /')
+[ -n "$rule" ] || fail "no RA guard of A in ip6tables to remove"
+# shellcheck disable=SC2086  # the rule's words
+dom0 ip6tables $rule
+rc=0
+diff_out=$("$SIM" dom0 "$name" -- "$BUILD_DIR/tools/sg-diff" --state-dir "$E2E_TMP/state" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "sg-diff missed an RA guard removed from ip6tables (exit $rc): $diff_out"
+assert_contains "$diff_out" "ip6tables" "sg-diff names the table of the removed rule"
+sg default --vm "$A" --vm-id 21 --ip "$A_IP" --mac "$A_MAC" --ip6 "$A_IP6"
+"$SIM" dom0 "$name" -- "$BUILD_DIR/tools/sg-diff" --state-dir "$E2E_TMP/state" >/dev/null ||
+  fail "sg-apply default did not repair the removed RA guard"
+
 # CloudStack's own call for the second NIC: default_network_rules with NIC 1's
 # IP and MAC and no NIC number (its plugin put every NIC on device 0, "the
 # last NIC wins"): sg-apply finds the device by the MAC, through xe, and
