@@ -18,14 +18,12 @@ Standard library only.
 """
 
 import os
-import select
 import socket
 import struct
 import sys
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the tests
-from rawframes import (PACKET_OUTGOING, checksum, ethernet, go_home, home_namespace, ipv4, ipv6,
+from rawframes import (receive_until_markers, checksum, ethernet, go_home, home_namespace, ipv4, ipv6,
                        ipv6_pseudo, mac_of, raw_socket)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sim"))
@@ -231,27 +229,7 @@ def send_and_sniff(frames, pairs, ends):
         markers[ident] = dst
         socks[src].send(marker(ends[src], ends[dst], ident))
     seen = {name: set() for name in used}
-    by_fd = {sock.fileno(): name for name, sock in socks.items()}
-    waiting = set(markers)
-    deadline = time.monotonic() + 10
-    while waiting and time.monotonic() < deadline:
-        ready, _, _ = select.select(list(socks.values()), [], [], 0.5)
-        for sock in ready:
-            name = by_fd[sock.fileno()]
-            while True:
-                try:
-                    data, addr = sock.recvfrom(65535)
-                except BlockingIOError:
-                    break
-                if addr[2] == PACKET_OUTGOING:
-                    continue
-                at = data.find(MAGIC)
-                if at < 0 or at + 8 > len(data):
-                    continue
-                ident = struct.unpack("!I", data[at + 4:at + 8])[0]
-                seen[name].add(ident)
-                if ident in waiting and markers[ident] == name:
-                    waiting.discard(ident)
+    waiting = receive_until_markers(socks, MAGIC, markers, seen)
     for sock in socks.values():
         sock.close()
     if waiting:

@@ -7,8 +7,10 @@ headers and checksums of hand-made frames.  Standard library only.
 import ctypes
 import fcntl
 import os
+import select
 import socket
 import struct
+import time
 
 ETH_P_ALL = 0x0003
 CLONE_NEWNET = 0x40000000
@@ -88,3 +90,33 @@ def ipv6_pseudo(src, dst, next_header, length):
 
 def ethernet(dst_mac, src_mac, ethertype, body):
     return mac_bytes(dst_mac) + mac_bytes(src_mac) + struct.pack("!H", ethertype) + body
+
+
+def receive_until_markers(socks, magic, markers, seen, timeout=10.0):
+    """Reads every socket of `socks` (name -> non-blocking raw socket) until
+    each marker id in `markers` (id -> the name that must receive it) arrived
+    there, or `timeout` seconds passed.  Every id found after `magic` in a
+    received frame is added to seen[name].  Returns the marker ids that never
+    arrived (empty: all did, so every earlier frame had its chance)."""
+    by_fd = {sock.fileno(): name for name, sock in socks.items()}
+    waiting = set(markers)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(socks.values()), [], [], 0.5)
+        for sock in ready:
+            name = by_fd[sock.fileno()]
+            while True:
+                try:
+                    data, addr = sock.recvfrom(65535)
+                except BlockingIOError:
+                    break
+                if addr[2] == PACKET_OUTGOING:
+                    continue
+                at = data.find(magic)
+                if at < 0 or at + 8 > len(data):
+                    continue
+                ident = struct.unpack("!I", data[at + 4:at + 8])[0]
+                seen[name].add(ident)
+                if ident in waiting and markers[ident] == name:
+                    waiting.discard(ident)
+    return waiting

@@ -30,7 +30,6 @@ Standard library only.
 import json
 import os
 import random
-import select
 import socket
 import struct
 import subprocess
@@ -38,7 +37,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the tests
-from rawframes import PACKET_OUTGOING, checksum, go_home, home_namespace, ipv4, mac_bytes, mac_of, raw_socket
+from rawframes import receive_until_markers, checksum, go_home, home_namespace, ipv4, mac_bytes, mac_of, raw_socket
 
 MAGIC = b"SGCK"
 MARKER_BASE = 0x7F000000
@@ -209,27 +208,7 @@ def send_and_sniff(packets, endpoints):
             markers[marker_id] = d["name"]
             socks[s["name"]].send(frame(m))
             marker_id += 1
-    waiting = set(markers)
-    by_fd = {sock.fileno(): name for name, sock in socks.items()}
-    deadline = time.monotonic() + 10
-    while waiting and time.monotonic() < deadline:
-        ready, _, _ = select.select(list(socks.values()), [], [], 0.5)
-        for sock in ready:
-            name = by_fd[sock.fileno()]
-            while True:
-                try:
-                    data, addr = sock.recvfrom(65535)
-                except BlockingIOError:
-                    break
-                if addr[2] == PACKET_OUTGOING:
-                    continue
-                at = data.find(MAGIC)
-                if at < 0 or at + 8 > len(data):
-                    continue
-                ident = struct.unpack("!I", data[at + 4:at + 8])[0]
-                seen[name].add(ident)
-                if ident in waiting and markers[ident] == name:
-                    waiting.discard(ident)
+    waiting = receive_until_markers(socks, MAGIC, markers, seen)
     if waiting:
         sys.exit("markers never arrived: %s" % sorted("%x->%s" % (m, markers[m]) for m in waiting))
     return seen

@@ -220,9 +220,7 @@ VmJob nic_job(const std::string &dir, const std::string &vm_name,
     j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
     if (auto ok = edit(j, *old); !ok)
       return ok;
-    if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
-                                 parse_arp_filter_name(j.state.arp_filter));
-        !probe)
+    if (auto probe = plan_for_state(j.state); !probe)
       return tl::unexpected(probe.error());
     return {};
   };
@@ -575,9 +573,7 @@ Result<VmJob> SgApplier::prepare_secondary_ip(const std::string &vm_name, const 
       if (auto ready = check_ipv6_ready(options); !ready)
         return ready;
     j.rules = recorded_rules(*old, vm_state_path(dir, j.vm_name));
-    if (auto probe = plan_for_vm(j.state, j.rules, j.state.generation,
-                                 parse_arp_filter_name(j.state.arp_filter));
-        !probe)
+    if (auto probe = plan_for_state(j.state); !probe)
       return tl::unexpected(probe.error());
     return {};
   };
